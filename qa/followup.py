@@ -1,0 +1,296 @@
+"""Follow-up questions: turn "When will they be ready?" into a query that retrieval can use.
+
+No language model is involved. A question is treated as a follow-up when it leans on the
+conversation: it opens with a connective ("And ...", "What about ...", "How about ..."), it
+uses a pronoun whose antecedent is not in the question ("they", "it", "these", ...), or it is a
+fragment with almost no content of its own ("How many tanks?", "Why?"). For a follow-up, the
+salient words of the previous turn (named entities and nouns, not verbs or adverbs) that the
+question lacks are appended after it, so the user's own words stay first and still dominate
+what the reader looks for:
+
+    How many North Korean troops have already arrived in Russia?
+    And how many could eventually be sent?
+      -> And how many could eventually be sent? North Korean troops Russia
+
+The previous turn's *resolved* query is used, so a chain of follow-ups keeps its topic. When
+the follow-up points at a person or place ("What did he say?", "What happened there?") and the
+previous answer is a name, or when the follow-up is a bare "Why?", the previous answer is added as
+well; a number comes with the noun it counts in the cited passage ("13,000 containers"). A standalone question comes back unchanged, character for character.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.answer import Turn
+
+MAX_ADDED_TERMS = 8
+MAX_TURNS_BACK = 3
+
+# Connectives that make a question continue the previous one.
+_CONNECTIVE = re.compile(
+    r"^\s*(?:and|but|also|so|then|plus|or|and\s+what|what\s+about|how\s+about|what\s+else"
+    r"|anything\s+else|same\s+(?:for|with)|as\s+for|in\s+that\s+case)\b",
+    re.IGNORECASE,
+)
+
+# Pronouns that need an antecedent. Personal ones name people; "there" names a place.
+_PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
+_PLACE = {"there"}
+_ANAPHORA = _PERSONAL | _PLACE | {
+    "they", "them", "their", "theirs", "themselves", "it", "its", "itself",
+    "this", "that", "these", "those", "latter", "former",
+}
+# "Is it true that ...", "it is", "how is it that": "it" without an antecedent.
+_EXPLETIVE_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|possible|likely|known)\b"
+                           r"|\bit\s+(?:is|was)\s+(?:true|reported|said|claimed)\b", re.IGNORECASE)
+
+_AUXILIARIES = {
+    "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done",
+    "has", "have", "had", "having", "will", "would", "can", "could", "should", "shall", "may",
+    "might", "must", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't",
+    "hasn't", "haven't", "hadn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't",
+}
+
+# Words that never carry the topic: function words, question words, pronouns, auxiliaries,
+# frequent verbs and adverbs. Kept short and explicit rather than borrowed from a library.
+_STOPWORDS = _AUXILIARIES | _ANAPHORA | {
+    "a", "an", "the", "and", "or", "but", "nor", "so", "yet", "of", "in", "on", "at", "to",
+    "for", "from", "by", "with", "without", "about", "into", "onto", "over", "under", "after",
+    "before", "since", "until", "during", "between", "among", "against", "through", "across",
+    "toward", "towards", "per", "via", "as", "than", "up", "down", "out", "off", "near",
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whether", "if",
+    "i", "me", "my", "we", "us", "our", "you", "your", "one", "ones", "someone", "anyone",
+    "something", "anything", "everything", "nothing", "else", "other", "others", "another",
+    "many", "much", "more", "most", "less", "least", "few", "fewer", "some", "any", "all",
+    "each", "every", "both", "either", "neither", "no", "not", "only", "own", "same", "such",
+    "very", "too", "also", "just", "there", "here", "first", "last", "next",
+    "long", "far", "ago", "way", "please", "okay", "ok", "yes", "well", "thing", "things",
+    "kind", "sort", "lot", "lots", "number", "amount", "total", "instead", "case", "according",
+} | {
+    # adverbs of time and degree
+    "still", "already", "now", "then", "soon", "ever", "never", "again", "even", "eventually",
+    "currently", "recently", "finally", "exactly", "really", "actually", "approximately",
+    "roughly", "around", "nearly", "almost", "mostly", "probably", "possibly", "likely",
+    "often", "later", "earlier", "today", "yesterday", "tomorrow",
+}
+_COMMON_VERBS = {
+    "say", "says", "said", "saying", "tell", "told", "get", "gets", "got", "make", "makes",
+    "made", "go", "goes", "went", "gone", "come", "came", "take", "took", "taken", "give",
+    "gave", "given", "send", "sent", "put", "let", "know", "knew", "known", "think", "thought",
+    "see", "saw", "seen", "find", "found", "happen", "happens", "happened", "become", "became",
+    "begin", "began", "begun", "hold", "held", "keep", "kept", "lead", "led", "meet", "met",
+    "leave", "left", "bring", "brought", "pay", "paid", "run", "ran", "win", "won", "lose",
+    "lost", "build", "built", "buy", "bought", "fight", "fought", "grow", "grew", "rise",
+    "rose", "fall", "fell", "hit", "mean", "meant", "set", "show", "shown", "speak", "spoke",
+    "write", "wrote", "written", "expect", "expected", "want", "need", "use", "used", "like",
+}
+_STOPWORDS |= _COMMON_VERBS
+
+# Lower-case words ending in -ed or -ly that are nouns or adjectives worth keeping.
+_NOT_VERB = {
+    "hundred", "red", "bed", "shed", "seed", "speed", "feed", "greed", "creed", "breed",
+    "deed", "weed", "reed", "tweed", "steed", "armed", "united", "naked", "sacred", "wicked",
+}
+_NOT_ADVERB = {
+    "family", "supply", "ally", "rally", "assembly", "reply", "italy", "july", "fly", "holy",
+    "anomaly", "monopoly", "butterfly", "belly", "jelly", "bully", "daily", "weekly",
+    "monthly", "yearly", "quarterly", "early",
+}
+
+_TOKEN = re.compile(r"\w[\w'’.,\-]*\w|\w")
+_NUMBER = re.compile(r"^[\d.,]+$")
+
+
+def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
+    """The search query for ``question`` in the conversation ``history``.
+
+    Args:
+        question: what the user asked now.
+        history: earlier turns, oldest first.
+
+    Returns:
+        ``question`` itself when it stands on its own (or there is no history); otherwise the
+        question followed by the salient words of the conversation that it lacks.
+    """
+    if not history or not question.strip() or not is_follow_up(question):
+        return question
+    present = {_key(w) for w in _words(question)}
+    added: list[str] = []
+
+    def add(term: str) -> None:
+        for word in term.split():
+            key = _key(word)
+            if key and key not in present and len(added) < MAX_ADDED_TERMS:
+                present.add(key)
+                added.append(word)
+
+    last = history[-1]
+    for term in _answer_terms(question, last):
+        add(term)
+    for turn in reversed(history[-MAX_TURNS_BACK:]):
+        terms = salient_terms(turn.answer.query or turn.question)
+        for term in terms:
+            add(term)
+        if terms:
+            break
+    if not added:
+        return question
+    return f"{question.strip()} {' '.join(added)}"
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether ``question`` leans on the conversation (see the module docstring)."""
+    if _CONNECTIVE.match(question):
+        return True
+    tokens = _words(question)
+    if _has_dangling_pronoun(question, tokens):
+        return True
+    content = [t for t in tokens if _is_content(t)]
+    if not content:
+        return True
+    # A fragment with a single content word and no verb ("How many tanks?"), not a complete
+    # question about one thing ("What is inflation?", "Who is Budanov?").
+    return len(content) == 1 and not _is_name(content[0], tokens) and not _has_verb(tokens)
+
+
+def salient_terms(text: str) -> list[str]:
+    """The words of ``text`` that carry its topic, in order: names (kept together) and nouns.
+
+    Verbs, adverbs, question words and other function words are left out, so that carrying the
+    terms into a follow-up brings the topic along without the earlier question's predicate.
+    """
+    tokens = _words(text)
+    terms: list[str] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if _is_name(token, tokens, i):
+            j = i + 1
+            while j < len(tokens) and _is_name(tokens[j], tokens, j):
+                j += 1
+            name = " ".join(_strip_possessive(t) for t in tokens[i:j])
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                terms.append(name)
+            i = j
+            continue
+        if _is_content(token) and not _looks_like_verb_or_adverb(token):
+            word = _strip_possessive(token)
+            if word.lower() not in seen:
+                seen.add(word.lower())
+                terms.append(word)
+        i += 1
+    return terms
+
+
+def _answer_terms(question: str, turn: Turn) -> list[str]:
+    """The previous answer, when the follow-up points at it (see the module docstring)."""
+    answer = turn.answer
+    if not answer.found or not answer.answer:
+        return []
+    text = answer.answer.strip()
+    tokens = _words(question)
+    lowered = {t.lower() for t in tokens}
+    no_content = not any(_is_content(t) for t in tokens)
+    is_name = bool(re.search(r"[A-Z]", text)) and len(text.split()) <= 5
+    if is_name and (lowered & (_PERSONAL | _PLACE) or no_content):
+        return [text]
+    if no_content and len(tokens) <= 2 and _NUMBER.match(text.replace(" ", "")):
+        counted = _counted_noun(answer)
+        return [text] + ([counted] if counted else [])
+    return []
+
+
+def _counted_noun(answer) -> str | None:
+    """The word right after the answer in its first cited passage ("13,000 [containers]")."""
+    if not answer.citations:
+        return None
+    citation = answer.citations[0]
+    _, end = citation.answer_in_passage
+    following = _words(citation.passage[end : end + 40])
+    if following and _is_content(following[0]) and not _looks_like_verb_or_adverb(following[0]):
+        return following[0]
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return [t.rstrip(".,") for t in _TOKEN.findall(text) if t.rstrip(".,")]
+
+
+def _strip_possessive(word: str) -> str:
+    return re.sub(r"['’]s$", "", word)
+
+
+def _key(word: str) -> str:
+    """A crude normal form for "the question already has this word": case, possessive, plural."""
+    w = _strip_possessive(word).lower().strip("'’")
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def _is_content(token: str) -> bool:
+    return _strip_possessive(token).lower() not in _STOPWORDS
+
+
+def _is_name(token: str, tokens: list[str], index: int | None = None) -> bool:
+    """A capitalised content word, or a number: part of a named entity or a quantity."""
+    if not _is_content(token):
+        return False
+    if _NUMBER.match(token):
+        return True
+    if not token[:1].isupper():
+        return False
+    if index is None:
+        index = tokens.index(token) if token in tokens else -1
+    # The first word of a sentence is capitalised anyway: "Russia" is a name, "Troops" is not.
+    return index != 0 or token.lower() not in _COMMON_OPENERS
+
+
+_COMMON_OPENERS = {"troops", "soldiers", "people", "officials", "experts", "reports", "name", "list"}
+
+
+def _has_verb(tokens: list[str]) -> bool:
+    for token in tokens:
+        w = token.lower()
+        if w in _AUXILIARIES or w in _COMMON_VERBS:
+            return True
+        if not token[:1].isupper() and len(w) > 4 and w.endswith("ed") and w not in _NOT_VERB:
+            return True
+    return False
+
+
+def _looks_like_verb_or_adverb(token: str) -> bool:
+    """Lower-case -ed and -ly words: "arrived", "eventually" (names are never dropped)."""
+    if token[:1].isupper():
+        return False
+    w = token.lower()
+    if len(w) > 4 and w.endswith("ed") and w not in _NOT_VERB:
+        return True
+    return len(w) > 4 and w.endswith("ly") and w not in _NOT_ADVERB
+
+
+def _has_dangling_pronoun(question: str, tokens: list[str]) -> bool:
+    """A pronoun with no name before it in the question ("When will they be ready?")."""
+    text = _EXPLETIVE_IT.sub(" ", question)
+    tokens = _words(text)
+    for i, token in enumerate(tokens):
+        word = token.lower()
+        if word not in _ANAPHORA:
+            continue
+        if word in {"that", "this"} and i + 1 < len(tokens) and _is_content(tokens[i + 1]):
+            # "that North Korea shipped ...": a conjunction or a determiner before a noun that
+            # is spelled out; "this week" is not anaphoric enough to matter either.
+            continue
+        if word == "that" and i > 0:
+            # "said that", "the troops that ...": relative or complementiser, not a reference.
+            continue
+        if any(_is_name(t, tokens, j) for j, t in enumerate(tokens[:i])):
+            continue  # antecedent inside the question: "Did North Korea say it would ...?"
+        return True
+    return False
