@@ -1,0 +1,111 @@
+"""What an answer is: the dataclasses that leave the `Assistant`, and their JSON form.
+
+The JSON produced by `Answer.to_dict` is a stable interface (``qa ask --json``, ``qa batch``):
+fields may be added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer was read: one passage of one article.
+
+    ``start``/``end`` are character offsets of the answer span in the article text (so
+    ``article.text[start:end]`` is the answer); ``passage`` is the chunk the reader read, which
+    starts at ``passage_start`` in the article text.
+    """
+
+    article_id: str
+    title: str
+    start: int
+    end: int
+    passage: str
+    passage_start: int
+    chunk_id: str
+    paragraph: int  # 1-based paragraph number in the article, for people to find the place
+    url: str | None = None
+    date: str | None = None
+    source: str | None = None
+
+    @property
+    def answer_in_passage(self) -> tuple[int, int]:
+        """The answer span as offsets into ``passage`` (for highlighting)."""
+        return self.start - self.passage_start, self.end - self.passage_start
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One distinct answer text with its confidence and every place it was read."""
+
+    answer: str
+    score: float
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    """A passage retrieval returned, shown as "closest passages" when no answer is found."""
+
+    article_id: str
+    title: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of `Assistant.ask`.
+
+    ``answer`` is None when ``found`` is False: the articles do not hold the answer (the best
+    candidate scored under the no-answer threshold). ``alternatives`` are other answers from
+    other passages or articles, since news sources disagree; ``passages`` are the retrieved
+    passages, best first. ``query`` is the search query actually used (it differs from the
+    question when a follow-up was resolved against the conversation).
+    """
+
+    question: str
+    query: str
+    answer: str | None
+    found: bool
+    score: float
+    citations: tuple[Citation, ...] = ()
+    alternatives: tuple[Candidate, ...] = ()
+    passages: tuple[RetrievedPassage, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    best_guess: Candidate | None = None  # the top candidate even when not found (never shown as an answer)
+
+    def to_dict(self) -> dict:
+        """The stable JSON form (see the module docstring)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "found": self.found,
+            "score": round(self.score, 4),
+            "citations": [_citation_dict(c) for c in self.citations],
+            "alternatives": [
+                {"answer": a.answer, "score": round(a.score, 4),
+                 "citations": [_citation_dict(c) for c in a.citations]}
+                for a in self.alternatives
+            ],
+            "passages": [asdict(p) | {"similarity": round(p.similarity, 4)} for p in self.passages],
+            "query": self.query,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def _citation_dict(c: Citation) -> dict:
+    return asdict(c)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation: what was asked and what qa answered."""
+
+    question: str
+    answer: Answer

@@ -1,0 +1,613 @@
+"""Answer a file of questions: the engine behind ``qa batch``.
+
+Input files (the format is chosen by extension):
+
+- ``.txt``: one question per line; blank lines are skipped. A question's id is its line number.
+- ``.csv``: a header with a ``question`` column and optional ``id`` and ``answers`` columns.
+  ``answers`` holds the reference answers, separated by ``|`` or as a JSON list; an empty cell
+  means "no reference". A missing id is the row's line number.
+- ``.jsonl``: one JSON object per line, either ``{"id", "question", "answers"?}`` or a
+  conversation ``{"id", "turns": [{"question", "answers"?}, ...]}`` whose turns are asked in order,
+  each with the earlier turns as history; turn n gets the id ``<id>:<n>``. ``answers`` is a list
+  of strings (or one string); an empty list means "the articles do not hold the answer", so
+  qa should say so.
+
+A malformed row (bad JSON, no question, a duplicate id, ...) is reported with its line number
+and skipped; the run goes on.
+
+Output files (``.jsonl`` or ``.csv``) get one row per question, written and flushed as soon as it
+is answered: ``id`` plus every field of ``qa ask --json`` (`qa.answer.Answer.to_dict`). In CSV,
+fields that are lists or dicts (citations, alternatives, passages, timings_ms) are JSON text.
+Because rows are flushed one by one, a run that is killed loses nothing it finished, and
+``resume=True`` skips the ids already written (a row cut in half by the kill is dropped and
+asked again).
+
+When the questions carry reference answers, the run is scored: exact match and F1 (official
+SQuAD normalisation), hit@k of retrieval (a reference answer inside one of the first k retrieved
+passages) and misses split into retrieval and reader misses (see `qa.evaluation`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.answer import Turn
+from qa.errors import InvalidInput, InvalidQuestion
+from qa.evaluation import ScoredQuestion, score_answer, summarize
+
+INPUT_FORMATS = (".txt", ".csv", ".jsonl")
+OUTPUT_FORMATS = (".jsonl", ".csv")
+# Answer fields that are lists or dicts: stored as JSON text in CSV cells.
+_JSON_FIELDS = ("citations", "alternatives", "passages", "timings_ms")
+
+
+@dataclass(frozen=True)
+class BatchQuestion:
+    """One question to ask.
+
+    ``answers`` is None when the file gives no reference, () when it says the question has no
+    answer in the articles. Turns of a conversation share ``conversation`` (the conversation's
+    id) and are numbered from 1 by ``turn``.
+    """
+
+    id: str
+    question: str
+    line: int
+    answers: tuple[str, ...] | None = None
+    conversation: str | None = None
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row of the questions file that was skipped, and why."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did; `to_dict` is the JSON report."""
+
+    questions_file: str
+    answers_file: str
+    questions: int = 0  # valid questions in the file (conversation turns counted one by one)
+    written: int = 0  # rows written by this run
+    resumed: int = 0  # rows already in the answers file, skipped
+    found: int = 0  # rows (this run and resumed) where qa gave an answer
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    scores: dict | None = None  # `qa.evaluation.summarize` output when references exist
+
+    def to_dict(self) -> dict:
+        lat = sorted(self.latencies_ms)
+        return {
+            "questions_file": self.questions_file,
+            "answers_file": self.answers_file,
+            "questions": self.questions,
+            "written": self.written,
+            "resumed": self.resumed,
+            "found": self.found,
+            "not_found": self.written + self.resumed - self.found,
+            "problems": [{"line": p.line, "message": p.message} for p in self.problems],
+            "seconds": round(self.seconds, 2),
+            "latency_ms": {
+                "p50": round(percentile(lat, 50), 1),
+                "p95": round(percentile(lat, 95), 1),
+                "mean": round(statistics.fmean(lat), 1),
+            } if lat else None,
+            "scores": self.scores,
+        }
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (linear interpolation, as numpy's default) of sorted values."""
+    if not sorted_values:
+        return 0.0
+    pos = (len(sorted_values) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading questions
+# ---------------------------------------------------------------------------------------------
+
+
+def read_questions(path: str | Path) -> tuple[list[BatchQuestion], list[Problem]]:
+    """Parse a questions file (.txt, .csv or .jsonl; see the module docstring).
+
+    Returns:
+        The valid questions in file order, and the problems of the rows that were skipped.
+
+    Raises:
+        InvalidInput: the file is missing, has another extension, is not UTF-8, has no
+            ``question`` column (CSV), or holds no valid question at all.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_FORMATS:
+        raise InvalidInput(
+            f"{path}: questions must be a .txt, .csv or .jsonl file (got '{suffix or 'no extension'}')."
+        )
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such questions file.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from exc
+    parse = {".txt": _parse_txt, ".csv": _parse_csv, ".jsonl": _parse_jsonl}[suffix]
+    questions: list[BatchQuestion] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for item in parse(text, path):
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif item.id in seen:
+            problems.append(Problem(item.line, f"duplicate id '{item.id}' (first used on line {seen[item.id]})"))
+        else:
+            seen[item.id] = item.line
+            questions.append(item)
+    if not questions:
+        detail = f" ({len(problems)} malformed rows, first: {problems[0]})" if problems else ""
+        raise InvalidInput(f"{path}: no question to ask{detail}.")
+    return questions, problems
+
+
+def _parse_txt(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        question = line.strip()
+        if question:
+            yield BatchQuestion(id=str(line_no), question=question, line=line_no)
+
+
+def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: unreadable CSV header ({exc}).") from exc
+    columns = [h.strip().lower() for h in header]
+    if "question" not in columns:
+        raise InvalidInput(
+            f"{path}: the CSV header needs a 'question' column (optional: 'id', 'answers'); "
+            f"found {', '.join(repr(h) for h in header) or 'nothing'}."
+        )
+    q_col = columns.index("question")
+    id_col = columns.index("id") if "id" in columns else None
+    a_col = columns.index("answers") if "answers" in columns else None
+    line_no = reader.line_num + 1  # the line where the next record starts
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Problem(line_no, f"unreadable CSV row ({exc})")
+            line_no = reader.line_num + 1
+            continue
+        start, line_no = line_no, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        if len(row) > len(columns):
+            yield Problem(start, f"{len(row)} fields but the header has {len(columns)}")
+            continue
+        row = row + [""] * (len(columns) - len(row))
+        question = row[q_col].strip()
+        if not question:
+            yield Problem(start, "empty question")
+            continue
+        try:
+            answers = _csv_answers(row[a_col]) if a_col is not None else None
+        except ValueError as exc:
+            yield Problem(start, str(exc))
+            continue
+        qid = row[id_col].strip() if id_col is not None else ""
+        yield BatchQuestion(id=qid or str(start), question=question, line=start, answers=answers)
+
+
+def _csv_answers(cell: str) -> tuple[str, ...] | None:
+    cell = cell.strip()
+    if not cell:
+        return None
+    if cell.startswith("["):
+        try:
+            return _answer_list(json.loads(cell))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"'answers' looks like a JSON list but is not valid JSON ({exc.msg})") from exc
+    return tuple(a.strip() for a in cell.split("|") if a.strip())
+
+
+def _answer_list(value) -> tuple[str, ...] | None:
+    """Reference answers from JSON: null, a string, or a list of strings."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(a, str) for a in value):
+        return tuple(value)
+    raise ValueError("'answers' must be a list of strings")
+
+
+def _parse_jsonl(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(line_no, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            yield Problem(line_no, "not a JSON object")
+            continue
+        raw_id = obj.get("id")
+        if raw_id is not None and not isinstance(raw_id, (str, int)):
+            yield Problem(line_no, "'id' must be a string or a number")
+            continue
+        qid = str(raw_id) if raw_id not in (None, "") else str(line_no)
+        if "turns" in obj:
+            yield from _conversation(obj["turns"], qid, line_no)
+            continue
+        question = obj.get("question")
+        if not isinstance(question, str) or not question.strip():
+            yield Problem(line_no, "no 'question' (a non-empty string) and no 'turns'")
+            continue
+        try:
+            answers = _answer_list(obj.get("answers"))
+        except ValueError as exc:
+            yield Problem(line_no, str(exc))
+            continue
+        yield BatchQuestion(id=qid, question=question.strip(), line=line_no, answers=answers)
+
+
+def _conversation(turns, conv_id: str, line_no: int) -> Iterator[BatchQuestion | Problem]:
+    if not isinstance(turns, list) or not turns:
+        yield Problem(line_no, "'turns' must be a non-empty list of {\"question\", \"answers\"?} objects")
+        return
+    for n, turn in enumerate(turns, start=1):
+        question = turn.get("question") if isinstance(turn, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            yield Problem(line_no, f"turn {n}: no 'question' (a non-empty string); turn skipped")
+            continue
+        try:
+            answers = _answer_list(turn.get("answers"))
+        except ValueError as exc:
+            yield Problem(line_no, f"turn {n}: {exc}; turn skipped")
+            continue
+        yield BatchQuestion(
+            id=f"{conv_id}:{n}", question=question.strip(), line=line_no, answers=answers,
+            conversation=conv_id, turn=n,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing answers
+# ---------------------------------------------------------------------------------------------
+
+
+class AnswerWriter:
+    """Appends answer rows to a .jsonl or .csv file, flushing each one.
+
+    Opening with ``resume=True`` first reads the rows already there (`done`), dropping a last
+    row that a killed run left half written.
+    """
+
+    def __init__(self, path: str | Path, resume: bool = False, overwrite: bool = False):
+        self.path = Path(path)
+        self.format = self.path.suffix.lower()
+        if self.format not in OUTPUT_FORMATS:
+            raise InvalidInput(f"{self.path}: answers are written as .jsonl or .csv (got '{self.format}').")
+        if self.path.exists() and self.path.stat().st_size and not (resume or overwrite):
+            raise InvalidInput(
+                f"{self.path} already exists: pass --resume to continue it, or --overwrite to start over."
+            )
+        self.done: dict[str, dict] = {}
+        self._header: list[str] | None = None
+        if resume and self.path.exists():
+            self._load_existing()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(b"")
+        self._file = self.path.open("a", encoding="utf-8", newline="")
+
+    def write(self, qid: str, answer: dict) -> None:
+        """Append one row (``id`` + an `Answer.to_dict`) and flush it to disk."""
+        row = {"id": qid} | answer
+        if self.format == ".jsonl":
+            data = json.dumps(row, ensure_ascii=False) + "\n"
+        else:
+            if self._header is None:
+                self._header = list(row)
+                data = _csv_line(self._header)
+            else:
+                data = ""
+            data += _csv_line([_csv_cell(row.get(key)) for key in self._header])
+        self._file.write(data)
+        self._file.flush()
+        self.done[qid] = row
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AnswerWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _load_existing(self) -> None:
+        raw = self.path.read_bytes()
+        if self.format == ".jsonl":
+            good = 0  # byte offset just past the last complete row
+            for line in raw.splitlines(keepends=True):
+                try:
+                    if not line.endswith(b"\n"):
+                        raise ValueError("cut short")
+                    row = json.loads(line)
+                    self.done[str(row["id"])] = row
+                except (ValueError, KeyError, TypeError):
+                    if good + len(line) < len(raw):
+                        raise InvalidInput(
+                            f"{self.path}: row {len(self.done) + 1} is not a JSON answer row; "
+                            "this is not a file qa batch wrote, so it cannot be resumed."
+                        ) from None
+                    break
+                good += len(line)
+            if good < len(raw):
+                with self.path.open("r+b") as f:
+                    f.truncate(good)
+        else:
+            text = raw.decode("utf-8", errors="replace")
+            records = []
+            reader = csv.reader(io.StringIO(text, newline=""))
+            try:
+                records.extend(reader)
+            except csv.Error:  # a quoted cell cut short at the end of the file
+                pass
+            if not records:
+                return
+            self._header = records[0]
+            rows = records[1:]
+            complete = text.endswith("\n")
+            kept = []
+            for i, rec in enumerate(rows):
+                row = _csv_row(self._header, rec)
+                if row is None or (i == len(rows) - 1 and not complete):
+                    if i < len(rows) - 1:
+                        raise InvalidInput(
+                            f"{self.path}: row {i + 1} is not an answer row; this is not a file "
+                            "qa batch wrote, so it cannot be resumed."
+                        )
+                    break
+                kept.append(rec)
+                self.done[row["id"]] = row
+            if len(kept) < len(rows) or not complete:
+                self.path.write_text(
+                    "".join(_csv_line(r) for r in [self._header, *kept]), encoding="utf-8"
+                )
+
+
+def _csv_line(values: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(values)
+    return buf.getvalue()
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _csv_row(header: list[str], record: list[str]) -> dict | None:
+    """Decode one CSV record written by `AnswerWriter`; None when it is not one."""
+    if len(record) != len(header) or "id" not in header:
+        return None
+    row: dict = dict(zip(header, record, strict=True))
+    try:
+        for key in _JSON_FIELDS:
+            if key in row:
+                row[key] = json.loads(row[key]) if row[key] else None
+        if "found" in row:
+            row["found"] = json.loads(row["found"])
+        if "score" in row:
+            row["score"] = float(row["score"])
+    except ValueError:
+        return None
+    if "answer" in row:
+        row["answer"] = row["answer"] or None
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def run_batch(
+    assistant,
+    questions: Sequence[BatchQuestion],
+    writer: AnswerWriter,
+    progress: bool = True,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> BatchResult:
+    """Ask every question not yet in ``writer.done`` and write the answers as they come.
+
+    Conversation turns are asked in order with the earlier turns as history; when a resumed
+    conversation is partly written, its earlier turns are asked again (not written again) to
+    rebuild that history.
+
+    Args:
+        assistant: `qa.assistant.Assistant` (anything with ``ask(question, history)``).
+        questions: from `read_questions`.
+        writer: an open `AnswerWriter`.
+        progress: show a progress bar on stderr.
+        on_problem: called with each question the assistant refused (e.g. too long); such
+            questions are skipped, as malformed rows are.
+
+    Returns:
+        A `BatchResult` (``questions_file`` is left empty for the caller to fill in); scores are
+        computed over every row written, by this run or an earlier one.
+    """
+    from tqdm.auto import tqdm
+
+    result = BatchResult(questions_file="", answers_file=str(writer.path), questions=len(questions))
+    result.resumed = sum(1 for q in questions if q.id in writer.done)
+    bar = tqdm(
+        total=len(questions), initial=result.resumed, unit="q", desc="questions",
+        disable=not progress, dynamic_ncols=True,
+    )
+    t0 = time.perf_counter()
+    try:
+        for group in _groups(questions):
+            if all(q.id in writer.done for q in group):
+                continue
+            history: list[Turn] = []
+            for q in group:
+                started = time.perf_counter()
+                try:
+                    answer = assistant.ask(q.question, history=tuple(history))
+                except InvalidQuestion as exc:
+                    problem = Problem(q.line, f"question '{q.id}' refused: {exc}")
+                    result.problems.append(problem)
+                    if on_problem:
+                        on_problem(problem)
+                    if q.id not in writer.done:
+                        bar.update(1)
+                    continue
+                history.append(Turn(q.question, answer))
+                if q.id in writer.done:
+                    continue  # asked again only to rebuild the conversation's history
+                writer.write(q.id, answer.to_dict())
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                result.written += 1
+                bar.update(1)
+    finally:
+        bar.close()
+        result.seconds = time.perf_counter() - t0
+    rows = [writer.done[q.id] for q in questions if q.id in writer.done]
+    result.found = sum(1 for row in rows if row.get("found"))
+    result.scores = score_rows(questions, writer.done)
+    return result
+
+
+def _groups(questions: Sequence[BatchQuestion]) -> Iterator[list[BatchQuestion]]:
+    """Single questions alone, conversation turns together (they are consecutive in the file)."""
+    group: list[BatchQuestion] = []
+    for q in questions:
+        if group and (q.conversation is None or q.conversation != group[0].conversation):
+            yield group
+            group = []
+        group.append(q)
+    if group:
+        yield group
+
+
+def score_rows(questions: Sequence[BatchQuestion], rows: dict[str, dict]) -> dict | None:
+    """Score the answer rows of the questions that have references (None when none has).
+
+    hit@k is given for k = 1, 3, 5, 10, 20 below the number of passages retrieved, and for
+    that number itself.
+    """
+    scored: list[ScoredQuestion] = []
+    for q in questions:
+        row = rows.get(q.id)
+        if q.answers is None or row is None:
+            continue
+        passages = [p.get("text", "") for p in row.get("passages") or ()]
+        scored.append(score_answer(q.id, q.answers, row.get("answer"), bool(row.get("found")), passages))
+    if not scored:
+        return None
+    depth = max((s.retrieved for s in scored), default=0)
+    ks = [k for k in (1, 3, 5, 10, 20) if k < depth] + ([depth] if depth else [])
+    return summarize(scored, ks=ks)
+
+
+def default_report_path(answers_path: str | Path) -> Path:
+    """Where the JSON report goes by default: next to the answers, ``<name>.report.json``."""
+    answers_path = Path(answers_path)
+    return answers_path.with_name(answers_path.stem + ".report.json")
+
+
+def answer_file(
+    assistant,
+    questions_path: str | Path,
+    answers_path: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    report_path: str | Path | None = None,
+    progress: bool = True,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> BatchResult:
+    """Read a questions file, answer it into ``answers_path`` and write the JSON report.
+
+    The report is written to ``report_path`` (default: `default_report_path`) when the
+    questions carry reference answers or when ``report_path`` is given.
+
+    Raises:
+        InvalidInput: unusable questions file, unknown answers format, or an answers file that
+            exists while neither ``resume`` nor ``overwrite`` is set.
+    """
+    questions, problems = read_questions(questions_path)
+    for problem in problems:
+        if on_problem:
+            on_problem(problem)
+    with AnswerWriter(answers_path, resume=resume, overwrite=overwrite) as writer:
+        result = run_batch(assistant, questions, writer, progress=progress, on_problem=on_problem)
+    result.questions_file = str(questions_path)
+    result.problems = problems + result.problems
+    if result.scores is not None or report_path is not None:
+        path = Path(report_path) if report_path is not None else default_report_path(answers_path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    return result
+
+
+def format_summary(result: BatchResult) -> str:
+    """A few lines for people: counts, problems, latency and, with references, the scores."""
+    d = result.to_dict()
+    lines = [
+        f"{d['questions']} questions: {d['written']} answered now, {d['resumed']} already done; "
+        f"{d['found']} answered, {d['not_found']} not found in the articles.",
+    ]
+    if result.problems:
+        lines.append(f"{len(result.problems)} rows skipped (see the messages above).")
+    if d["latency_ms"]:
+        lat = d["latency_ms"]
+        lines.append(f"latency per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    s = result.scores
+    if s:
+        lines.append(f"scored against references: {s['scored']} questions")
+        lines.append(f"  exact match {s['exact_match']:.2f}   F1 {s['f1']:.2f}")
+        hits = [f"{k} {v:.1f}" for k, v in s.items() if k.startswith("hit@")]
+        if hits:
+            lines.append("  retrieval " + "   ".join(hits))
+        if "no_answer_accuracy" in s:
+            lines.append(f"  'not in the articles' accuracy {s['no_answer_accuracy']:.1f} ({s['unanswerable']} questions)")
+        m = s["misses"]
+        lines.append(
+            f"  misses: {m['retrieval']} retrieval (answer in no retrieved passage), "
+            f"{m['reader_wrong']} reader picked another span, {m['reader_no_answer']} reader said "
+            f"not found, {m['false_answer']} answered an unanswerable question"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""The ``qa`` command: argument parsing and rendering over `Assistant`, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from typing import Sequence
+
+from qa.answer import Answer, Citation
+from qa.errors import QAError
+from qa.settings import DEFAULT_READER, Settings
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings with the options given on the command line applied."""
+    return Settings().with_(
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index", None),
+        reader_model=getattr(args, "reader", None),
+        embedding_model=getattr(args, "embedding_model", None),
+        top_k=getattr(args, "top_k", None),
+        no_answer_threshold=getattr(args, "threshold", None),
+    )
+
+
+def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
+    """--corpus/--index (and model options) shared by every command that uses the articles."""
+    p.add_argument("--corpus", metavar="DIR", help="folder of articles (default: corpus/)")
+    p.add_argument("--index", metavar="DIR", help="index folder (default: index/)")
+    p.add_argument("--embedding-model", metavar="NAME",
+                   help="sentence-transformers model, folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+    if reader:
+        p.add_argument("--reader", metavar="PATH",
+                       help=f"extractive QA checkpoint, folder or hub id (default: {DEFAULT_READER})")
+        p.add_argument("--top-k", type=int, metavar="K", help="passages retrieved per question (default: 8)")
+        p.add_argument("--threshold", type=float, metavar="P",
+                       help="confidence under which the answer is 'not in the articles' "
+                       "(default: the reader's calibrated threshold)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Offline question answering over news articles, with every answer cited.",
+        epilog="Typical use: qa index, then qa ask \"...\". Articles live in corpus/ "
+        "(.txt, .md, .html, .json, .jsonl); the index in index/.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or update the index from the corpus folder",
+                       description="Build or incrementally update the index: new and changed "
+                       "articles are embedded, removed ones leave the index.")
+    add_common_options(p, reader=False)
+    p.add_argument("--rebuild", action="store_true",
+                   help="rebuild from scratch (needed after changing the embedding model or chunking)")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question, with citations",
+                       description="Answer a question from the indexed articles. The index is "
+                       "built first if there is none.")
+    p.add_argument("question", help="the question, in quotes")
+    add_common_options(p)
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (a stable interface)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("articles", help="list the indexed articles")
+    add_common_options(p, reader=False)
+    p.add_argument("--json", action="store_true", help="print as JSON lines")
+    p.set_defaults(func=cmd_articles)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands():
+    """Subcommands that live with their own module (batch, evaluation), if present."""
+    found = []
+    for module in ("qa.batch", "qa.evaluation"):
+        try:
+            mod = __import__(module, fromlist=["register_cli"])
+        except ImportError:
+            continue
+        if hasattr(mod, "register_cli"):
+            found.append(mod.register_cli)
+    return found
+
+
+def _progress_bar():
+    """A progress callback drawing one tqdm bar per stage, on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant
+
+    report = Assistant(settings_from(args)).index(progress=_progress_bar(), rebuild=args.rebuild)
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.assistant import Assistant
+
+    assistant = Assistant(settings_from(args))
+    answer = assistant.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer, assistant.no_answer_threshold))
+    return 0
+
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from qa.assistant import Assistant
+
+    for a in Assistant(settings_from(args)).articles():
+        if args.json:
+            print(json.dumps(asdict(a), ensure_ascii=False))
+        else:
+            meta = ", ".join(x for x in (a.source, a.date) if x)
+            print(f"{a.id}\t{a.title}" + (f" ({meta})" if meta else "") + f"\t{a.chunks} chunks")
+    return 0
+
+
+def snippet(c: Citation, width: int = 90) -> str:
+    """The passage around the answer, with the answer in [brackets]."""
+    s, e = c.answer_in_passage
+    before = c.passage[max(0, s - width) : s]
+    after = c.passage[e : e + width]
+    lead = "..." if s > width else ""
+    tail = "..." if e + width < len(c.passage) else ""
+    return " ".join(f'"{lead}{before}[{c.passage[s:e]}]{after}{tail}"'.split())
+
+
+def render_answer(answer: Answer, threshold: float) -> str:
+    """Human-readable answer with numbered citations and the other answers found."""
+    lines: list[str] = []
+    n = 0
+
+    def cite_lines(citations: Sequence[Citation], indent: str) -> list[str]:
+        nonlocal n
+        out = []
+        for c in citations:
+            n += 1
+            out.append(f"{indent}[{n}] {c.title}, paragraph {c.paragraph}")
+            out.append(textwrap.fill(snippet(c), width=100, initial_indent=indent + "    ",
+                                     subsequent_indent=indent + "    "))
+        return out
+
+    if answer.found:
+        lines.append(f"{answer.answer}   (confidence {answer.score:.2f})")
+        lines += cite_lines(answer.citations, "  ")
+        if answer.alternatives:
+            lines.append("  Other answers in the articles:")
+            for alt in answer.alternatives:
+                lines.append(f"    {alt.answer}   (confidence {alt.score:.2f})")
+                lines += cite_lines(alt.citations, "    ")
+    else:
+        lines.append(
+            f"Not in the articles: no passage answers this with enough confidence "
+            f"(best {answer.score:.2f}, threshold {threshold:.2f})."
+        )
+        if answer.passages:
+            lines.append("  Closest passages:")
+            for i, p in enumerate(answer.passages[:3], 1):
+                text = " ".join(p.text.split())
+                lines.append(f"  [{i}] {p.title} (similarity {p.similarity:.2f})")
+                lines.append(textwrap.fill(f'"{text[:240]}{"..." if len(text) > 240 else ""}"', width=100,
+                                           initial_indent="      ", subsequent_indent="      "))
+    if answer.query != answer.question:
+        lines.append(f"  Search query used: {answer.query}")
+    t = answer.timings_ms
+    lines.append(f"  ({t.get('retrieve', 0):.0f} ms retrieve, {t.get('read', 0):.0f} ms read)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # qa never needs the network at run time
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
+    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"qa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Articles: reading the files in ``corpus/`` into clean text that answers can be cited from.
+
+Every answer qa gives is a span of ``Article.text``, so this module decides what text a reader
+may cite. Site furniture (comment prompts, subscribe boxes, "Back to Top", copyright footers,
+image credits, "Related Articles") is removed here, before chunking, so it can never become an
+answer passage.
+
+Formats: ``.txt`` (first line is the title), ``.md`` (first ``#`` heading or first line),
+``.html``/``.htm`` (main text extracted with trafilatura, a library built and benchmarked for
+news pages; it also returns title, date and site name), and ``.json``/``.jsonl`` records
+``{title, text, url?, date?, source?, id?}``.
+
+Article ids are stable across runs: the file's path relative to the corpus folder, plus
+``#<record id or line number>`` for records of a JSON/JSONL file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, as cleaned text; citations point into ``text``."""
+
+    id: str
+    title: str
+    text: str
+    path: str  # relative to the corpus folder
+    url: str | None = None
+    date: str | None = None
+    source: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything that is indexed or shown changes."""
+        payload = json.dumps([self.title, self.text, self.url, self.date, self.source])
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file of the corpus that could not be used, and why (shown to the user)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CorpusScan:
+    articles: list[Article]
+    skipped: list[SkippedFile]
+
+
+class UnusableFile(Exception):
+    """Raised inside this module for a file that must be skipped; the message is the reason."""
+
+
+def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> CorpusScan:
+    """Read every supported file under ``corpus_dir`` (recursively, hidden files excluded).
+
+    Unreadable, binary, empty or malformed files are skipped with a warning naming the file;
+    the rest is still returned, so one bad file never loses the others.
+    """
+    root = Path(corpus_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"The corpus folder {root} does not exist.")
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen: set[str] = set()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            reason = f"unsupported file type '{path.suffix or '(none)'}' (use {', '.join(SUPPORTED_SUFFIXES)})"
+            skipped.append(SkippedFile(rel, reason))
+            log.warning("skipping %s: %s", rel, reason)
+            continue
+        try:
+            for article in read_file(path, rel, max_file_bytes):
+                if article.id in seen:
+                    raise UnusableFile(f"duplicate article id {article.id!r}")
+                seen.add(article.id)
+                articles.append(article)
+        except UnusableFile as exc:
+            skipped.append(SkippedFile(rel, str(exc)))
+            log.warning("skipping %s: %s", rel, exc)
+    return CorpusScan(articles, skipped)
+
+
+def read_file(path: Path, rel: str, max_file_bytes: int = 20_000_000) -> list[Article]:
+    """The articles of one file. Raises `UnusableFile` with the reason when it has none."""
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            raise UnusableFile(f"file is {size / 1e6:.1f} MB, over the {max_file_bytes / 1e6:.0f} MB limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnusableFile(f"cannot be read ({exc.strerror or exc})") from exc
+    text = decode_text(data)
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl"):
+        return _records(text, rel, jsonl=suffix == ".jsonl")
+    if suffix in (".html", ".htm"):
+        article = _html(text, rel)
+    else:
+        title, body = split_title(text, markdown=suffix in (".md", ".markdown"))
+        article = make_article(rel, title, body)
+    return [article]
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to text; binary content (NUL bytes, undecodable, mostly control chars) is refused."""
+    if not data.strip():
+        raise UnusableFile("file is empty")
+    if b"\x00" in data[:8192]:
+        raise UnusableFile("looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if controls > 0.01 * len(sample) or sample.count("\ufffd") > 0.01 * len(sample):
+        raise UnusableFile("looks like a binary file, not text")
+    return text
+
+
+def make_article(article_id: str, title: str, body: str, **meta: str | None) -> Article:
+    """Clean ``body`` and build the article; raise `UnusableFile` when nothing is left."""
+    title = " ".join(title.split())
+    text = clean_text(body, title)
+    if not text:
+        raise UnusableFile("no article text left after removing boilerplate")
+    if not title:
+        title = text.split("\n", 1)[0][:120]
+    meta = {k: (str(v).strip() or None) if v is not None else None for k, v in meta.items()}
+    return Article(id=article_id, title=title, text=text, path=article_id.split("#", 1)[0], **meta)
+
+
+def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
+    """Title and body of a plain-text or Markdown article."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.strip("\n").split("\n")
+    if markdown:
+        for i, line in enumerate(lines[:20]):
+            m = re.match(r"^#{1,2}\s+(.*)$", line.strip())
+            if m:
+                return m.group(1).strip(), "\n".join(lines[:i] + lines[i + 1 :])
+    first = lines[0].strip().lstrip("#").strip()
+    return first, "\n".join(lines[1:])
+
+
+# Lines that are site furniture, not reporting. Matched against a whole (stripped) line.
+_BOILERPLATE_LINE = re.compile(
+    r"""^(
+        (leave|post|add|write)\s+a\s+(comment|reply)\b.* |
+        .*\bno\s+comments?\s+on\b.* |
+        \d*\s*comments?$ |
+        back\s+to\s+top\b.* |
+        (related|recommended|popular|more|latest)\s+(articles?|posts?|stories|news|reading)\b.* |
+        you\s+(may|might)\s+also\s+like\b.* |
+        read\s+(more|also|next)\b.{0,80} |
+        (subscribe|sign\s+up)\s+(to|for)\b.{0,80} |
+        enter\s+your\s+e-?mail(\s+address)?:?$ |
+        (copyright\s*)?(©|\(c\)|copyright)\s*\d{4}.* |
+        all\s+rights\s+reserved\.?$ |
+        share\s+(this|on)\b.{0,60} |
+        (tags?|filed\s+under|categories)\s*:.{0,200} |
+        advertisement$ |
+        (image|photo|picture)\s+(credit|courtesy)s?\s*:.* |
+        click\s+here\b.{0,120}
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Markers after which, near the end of a page, everything is footer (site blurbs, sign-ups).
+_FOOTER_START = re.compile(
+    r"^((related|recommended|more)\s+(articles?|posts?|stories)|leave\s+a\s+(comment|reply)|"
+    r"you\s+(may|might)\s+also\s+like|back\s+to\s+top|(copyright\s*)?©)",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(r"\((image|photo|picture)\s+(credit|courtesy)[^)]*\)|\b(image|photo)\s+credit\s*:", re.IGNORECASE)
+
+
+def clean_text(body: str, title: str = "") -> str:
+    """Remove boilerplate lines and captions; normalise line breaks and blank lines.
+
+    Paragraphs stay separated by one blank line: they are what citations number.
+    """
+    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    lines = [line.rstrip() for line in body.split("\n")]
+    # Cut the footer: from the first footer marker in the last third of the page.
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if nonblank:
+        cutoff = nonblank[len(nonblank) * 2 // 3]
+        for i in nonblank:
+            if i >= cutoff and _FOOTER_START.match(lines[i].strip()):
+                lines = lines[:i]
+                break
+    kept: list[str] = []
+    norm_title = _norm(title)
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            kept.append("")
+            continue
+        if _BOILERPLATE_LINE.match(stripped) or (norm_title and _norm(stripped) == norm_title):
+            continue
+        if _CREDIT.search(stripped) and len(stripped) < 400:
+            # A caption with its credit; drop it and the alt text line just before it, which
+            # repeats the caption's opening words.
+            prev = next((j for j in range(len(kept) - 1, -1, -1) if kept[j].strip()), None)
+            if prev is not None and _norm(stripped).startswith(_norm(kept[prev])[:40]):
+                del kept[prev:]
+            continue
+        kept.append(" ".join(stripped.split()) if not stripped.startswith("|") else stripped)
+    text = "\n".join(kept)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text
+
+
+def _norm(s: str) -> str:
+    s = s.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(s.lower().split())
+
+
+def _html(text: str, rel: str) -> Article:
+    try:
+        import trafilatura
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise UnusableFile("HTML support needs trafilatura: pip install trafilatura") from exc
+    doc = trafilatura.bare_extraction(
+        text, include_comments=False, include_tables=True, favor_precision=True, with_metadata=True
+    )
+    if doc is None or not (getattr(doc, "text", None) or "").strip():
+        raise UnusableFile("no article text found in this HTML page")
+    # trafilatura separates paragraphs with single newlines; make them blank-line paragraphs.
+    body = re.sub(r"\n+", "\n\n", doc.text)
+    return make_article(
+        rel, doc.title or "", body, url=doc.url, date=doc.date, source=doc.sitename or doc.hostname
+    )
+
+
+def _records(text: str, rel: str, jsonl: bool) -> list[Article]:
+    """Articles of a JSON (one record or a list) or JSON-lines file.
+
+    A malformed line of a JSONL file is skipped with a warning naming the line; the file is
+    refused only when no record is usable.
+    """
+    items: list[tuple[str, object]] = []
+    if jsonl:
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((str(n), json.loads(line)))
+            except json.JSONDecodeError as exc:
+                log.warning("%s line %d: not valid JSON (%s); skipped", rel, n, exc.msg)
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UnusableFile(f"not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+        if isinstance(data, dict) and isinstance(data.get("articles"), list):
+            data = data["articles"]
+        data = data if isinstance(data, list) else [data]
+        items = [(str(i + 1), d) for i, d in enumerate(data)]
+    articles: list[Article] = []
+    problems: list[str] = []
+    for key, rec in items:
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+            problems.append(f"record {key} has no 'text'")
+            continue
+        rid = str(rec.get("id") or key)
+        single = not jsonl and len(items) == 1
+        try:
+            articles.append(
+                make_article(
+                    rel if single else f"{rel}#{rid}",
+                    str(rec.get("title") or ""),
+                    rec["text"],
+                    url=rec.get("url"),
+                    date=rec.get("date"),
+                    source=rec.get("source"),
+                )
+            )
+        except UnusableFile as exc:
+            problems.append(f"record {key}: {exc}")
+    for p in problems:
+        log.warning("%s: %s; skipped", rel, p)
+    if not articles:
+        raise UnusableFile("no usable records (each needs a non-empty 'text' field)" + (
+            f": {problems[0]}" if problems else ""))
+    return articles
+
+
+def paragraph_number(text: str, offset: int) -> int:
+    """1-based number of the paragraph (blank-line separated block) holding ``offset``."""
+    return text.count("\n\n", 0, offset) + 1

