@@ -611,3 +611,56 @@ def format_summary(result: BatchResult) -> str:
             f"not found, {m['false_answer']} answered an unanswerable question"
         )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: ``qa batch`` (registered by qa.cli)
+# ---------------------------------------------------------------------------------------------
+
+
+def register_cli(sub) -> None:
+    """Add ``qa batch`` to the ``qa`` command's subparsers."""
+    from qa.cli import add_common_options
+
+    p = sub.add_parser(
+        "batch", help="answer a file of questions (.txt, .csv, .jsonl)",
+        description="Answer every question of a file and write one row per question, as it is "
+        "answered. Questions: .txt (one per line), .csv (question column, optional id and "
+        "answers columns) or .jsonl ({id, question, answers?} or {id, turns: [...]} for a "
+        "conversation). Answers: .jsonl or .csv with the fields of 'qa ask --json'. With "
+        "reference answers, exact match, F1, retrieval hit@k and a miss breakdown are printed "
+        "and written to a JSON report.",
+    )
+    p.add_argument("questions", metavar="QUESTIONS", help="questions file: .txt, .csv or .jsonl")
+    p.add_argument("-o", "--output", required=True, metavar="ANSWERS", help="answers file: .jsonl or .csv")
+    add_common_options(p)
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: skip the questions already in ANSWERS")
+    p.add_argument("--overwrite", action="store_true", help="replace ANSWERS if it exists")
+    p.add_argument("--report", metavar="PATH",
+                   help="JSON report (default: ANSWERS' name + .report.json, written when the "
+                   "questions have reference answers)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_batch)
+
+
+def _cmd_batch(args) -> int:
+    import sys
+
+    from qa.assistant import Assistant
+    from qa.cli import settings_from
+
+    def warn(problem: Problem) -> None:
+        print(f"qa batch: {args.questions}, {problem}; skipped", file=sys.stderr)
+
+    if args.resume and args.overwrite:
+        raise InvalidInput("--resume and --overwrite contradict each other: choose one.")
+    assistant = Assistant(settings_from(args))
+    result = answer_file(
+        assistant, args.questions, args.output, resume=args.resume, overwrite=args.overwrite,
+        report_path=args.report, progress=not args.no_progress, on_problem=warn,
+    )
+    print(format_summary(result))
+    if result.scores is not None or args.report:
+        print(f"report: {args.report or default_report_path(args.output)}")
+    return 0

@@ -399,3 +399,79 @@ def evaluate_reader(
     result["questions_per_second"] = round(n / seconds, 2) if seconds > 0 else 0.0
     result["predictions"] = predictions
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: ``qa eval reader`` (registered by qa.cli)
+# ---------------------------------------------------------------------------------------------
+
+
+def register_cli(sub) -> None:
+    """Add ``qa eval reader`` to the ``qa`` command's subparsers."""
+    from qa.settings import DEFAULT_READER
+
+    p = sub.add_parser("eval", help="measure qa's quality (reader on SQuAD)",
+                       description="Evaluation commands.")
+    what = p.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    r = what.add_parser(
+        "reader", help="reader exact match / F1 on a SQuAD v1.1 or v2.0 file",
+        description="Answer every question of a SQuAD file from its own paragraph and print a JSON "
+        "summary: exact_match and f1 (official normalisation, best over the references); on v2.0 "
+        "files also HasAns_f1, NoAns_accuracy and the best no-answer threshold.",
+    )
+    r.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 or v2.0 file, e.g. ../shared/data/squad/dev-v1.1-public.json")
+    r.add_argument("--reader", metavar="PATH", default=str(DEFAULT_READER),
+                   help=f"extractive QA checkpoint (default: {DEFAULT_READER})")
+    r.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    r.add_argument("--out", metavar="PRED.jsonl", help="write one prediction per question here")
+    r.add_argument("--threshold", type=float, metavar="P",
+                   help="no-answer threshold on the confidence (default: the reader's calibrated one)")
+    r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="inference precision")
+    r.add_argument("--max-length", type=int, default=384, metavar="TOKENS", help="reader window (default 384)")
+    r.add_argument("--stride", type=int, default=128, metavar="TOKENS", help="window overlap (default 128)")
+    r.add_argument("--threads", type=int, default=0, metavar="N", help="torch threads (default: torch's)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_eval_reader)
+
+
+def _cmd_eval_reader(args) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from qa.errors import InvalidInput
+    from qa.reader import Reader
+    from qa.squad import load_squad
+
+    try:
+        examples = load_squad(args.file)
+    except (FileNotFoundError, ValueError) as exc:
+        raise InvalidInput(str(exc)) from exc
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    reader = Reader(args.reader, max_length=args.max_length, stride=args.stride, precision=args.precision)
+    reader.warm_up()
+    total = min(len(examples), args.limit) if args.limit else len(examples)
+    bar = tqdm(total=total, unit="q", desc="questions", file=sys.stderr, disable=args.no_progress)
+    try:
+        result = evaluate_reader(reader, examples, limit=args.limit, threshold=args.threshold,
+                                 progress=lambda done, _total: bar.update(1))
+    finally:
+        bar.close()
+    predictions = result.pop("predictions")
+    result = {
+        "file": str(args.file), "reader": str(args.reader), "precision": args.precision,
+        "threshold": args.threshold if args.threshold is not None else reader.calibration.threshold,
+    } | result
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as f:
+            for p in predictions:
+                f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
