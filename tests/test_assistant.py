@@ -1,0 +1,112 @@
+"""The Assistant API end to end with real parts (FAISS, MiniLM embedder, a transformers QA
+model). The reader here has random weights: these tests check plumbing, not answer quality."""
+
+import pytest
+
+from qa.answer import Turn
+from qa.assistant import Assistant
+from qa.errors import InvalidInput, InvalidQuestion
+from tests.conftest import CARD_QUESTION
+
+
+@pytest.fixture
+def assistant(settings):
+    return Assistant(settings.with_(no_answer_threshold=0.0))
+
+
+def test_first_question_builds_the_index(assistant, settings):
+    assert not (settings.index_dir / "manifest.json").exists()
+    answer = assistant.ask(CARD_QUESTION)
+    assert (settings.index_dir / "manifest.json").exists()
+    assert answer.passages and answer.query == CARD_QUESTION
+
+
+def test_every_citation_points_at_the_answer_in_the_article(assistant):
+    answer = assistant.ask(CARD_QUESTION)
+    snap = assistant.snapshot()
+    assert answer.found and answer.citations
+    for cand in ((answer.answer, answer.citations), *((a.answer, a.citations) for a in answer.alternatives)):
+        for c in cand[1]:
+            text = snap.article_text(c.article_id)
+            assert text[c.start : c.end] == c.passage[slice(*c.answer_in_passage)]
+            assert text[c.passage_start : c.passage_start + len(c.passage)] == c.passage
+            assert c.paragraph >= 1 and c.title
+
+
+def test_alternatives_are_distinct_answers_from_distinct_places(assistant):
+    answer = assistant.ask(CARD_QUESTION)
+    places = [(c.article_id, c.start, c.end) for c in answer.citations]
+    for alt in answer.alternatives:
+        assert alt.answer != answer.answer and alt.score <= answer.score
+        for c in alt.citations:
+            assert all(not (c.article_id == a and c.start < e and s < c.end) for a, s, e in places)
+
+
+def test_below_the_threshold_the_answer_is_not_in_the_articles(settings):
+    answer = Assistant(settings.with_(no_answer_threshold=1.01)).ask(CARD_QUESTION)
+    assert not answer.found and answer.answer is None and not answer.citations
+    assert answer.passages  # the closest passages are still shown
+    assert answer.to_dict()["answer"] is None
+
+
+def test_json_form_has_the_stable_fields(assistant):
+    d = assistant.ask(CARD_QUESTION).to_dict()
+    assert {"question", "answer", "found", "score", "citations", "alternatives", "query", "timings_ms"} <= set(d)
+    assert {"article_id", "title", "start", "end", "passage"} <= set(d["citations"][0])
+    assert {"retrieve", "read", "total"} <= set(d["timings_ms"])
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t "])
+def test_empty_question_is_refused(assistant, question):
+    with pytest.raises(InvalidQuestion, match="empty"):
+        assistant.ask(question)
+
+
+def test_overlong_question_is_refused(assistant):
+    with pytest.raises(InvalidQuestion, match="1001 characters"):
+        assistant.ask("x" * 1001)
+
+
+def test_follow_up_uses_a_query_resolved_from_history(assistant):
+    first = assistant.ask("How many North Korean troops have already arrived in Russia?")
+    follow = assistant.ask("And how many could eventually be sent?", history=[Turn(first.question, first)])
+    assert follow.query != follow.question and "North Korean" in follow.query
+
+
+def test_uploaded_article_is_indexed_and_listed(assistant):
+    assistant.index()
+    report = assistant.add_article("valencia floods.txt", b"Valencia floods\n\nFlash floods killed 223 people.")
+    assert report.added == ["valencia-floods.txt"] and report.unchanged
+    assert "valencia-floods.txt" in [a.id for a in assistant.articles()]
+
+
+def test_upload_never_overwrites_an_existing_file(assistant, corpus_dir):
+    assistant.add_article("a.txt", b"One\n\nFirst text.")
+    assistant.add_article("a.txt", b"Two\n\nSecond text.")
+    assert (corpus_dir / "a.txt").read_text().startswith("One") and (corpus_dir / "a-2.txt").exists()
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("x.exe", b"MZ", "unsupported type"),
+    ("x.txt", b"\x00\x01\x02" * 100, "binary"),
+    ("x.json", b"{broken", "not valid JSON"),
+])
+def test_bad_uploads_are_refused_and_never_land_in_the_corpus(assistant, corpus_dir, name, data, message):
+    before = sorted(p.name for p in corpus_dir.iterdir())
+    with pytest.raises(InvalidInput, match=message):
+        assistant.add_article(name, data)
+    assert sorted(p.name for p in corpus_dir.iterdir()) == before
+
+
+def test_upload_size_limit(settings):
+    small = Assistant(settings.with_(max_upload_bytes=100))
+    with pytest.raises(InvalidInput, match="limit"):
+        small.add_article("big.txt", b"Big\n\n" + b"word " * 100)
+
+
+def test_removed_article_leaves_the_index_but_its_file_is_kept(assistant, corpus_dir):
+    assistant.add_article("a.txt", b"One\n\nFirst text.")
+    report = assistant.remove_article("a.txt")
+    assert report.removed == ["a.txt"]
+    assert "a.txt" not in [a.id for a in assistant.articles()]
+    assert (corpus_dir / ".removed" / "a.txt").exists()

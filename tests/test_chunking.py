@@ -1,0 +1,61 @@
+"""Chunks: sentence-aligned windows whose text is exactly the article's text at their span."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunking import chunk_article, sentence_spans
+from qa.corpus import scan_corpus
+from tests.conftest import SAMPLE_ARTICLE
+
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12)
+texts = st.lists(
+    st.one_of(words, st.sampled_from([". ", "! ", "? ", "\n\n", "\n", " ", "Mr. ", "U.S. ", "\u201d "])),
+    max_size=200,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, size=st.integers(5, 60), overlap_share=st.floats(0, 0.9))
+def test_chunk_text_is_always_the_article_text_at_its_span(text, size, overlap_share):
+    overlap = int(size * overlap_share)
+    chunks = chunk_article("a", text, words=size, overlap=overlap)
+    for c in chunks:
+        assert c.text == text[c.start : c.end]
+        assert c.text.strip() == c.text and c.text
+    # every word of the text is in some chunk
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=texts)
+def test_chunks_advance_and_are_numbered_in_order(text):
+    chunks = chunk_article("a", text, words=20, overlap=5)
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert all(b.start > a.start and b.end > a.end for a, b in zip(chunks, chunks[1:]))
+
+
+def test_windows_respect_size_and_overlap_on_a_real_article():
+    [article] = scan_corpus(SAMPLE_ARTICLE.parent).articles
+    chunks = chunk_article(article.id, article.text, words=180, overlap=40)
+    assert len(chunks) > 3
+    for a, b in zip(chunks, chunks[1:]):
+        assert len(a.text.split()) <= 180
+        assert b.start < a.end  # they overlap
+        assert len(article.text[b.start : a.end].split()) >= 40 - 1
+    # chunks start at sentence starts
+    starts = {s for s, _ in sentence_spans(article.text)}
+    assert all(c.start in starts for c in chunks)
+
+
+def test_abbreviations_do_not_end_sentences():
+    spans = sentence_spans("Mr. Smith met U.S. officials. They agreed.")
+    assert len(spans) == 2
+
+
+def test_a_sentence_longer_than_a_window_is_cut_at_words():
+    text = " ".join(f"w{i}" for i in range(100)) + "."
+    chunks = chunk_article("a", text, words=30, overlap=0)
+    assert len(chunks) == 4 and all(len(c.text.split()) <= 30 for c in chunks)

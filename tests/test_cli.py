@@ -1,0 +1,83 @@
+"""The qa command as users run it: a real subprocess, real models, offline."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CARD_QUESTION, ROOT
+
+
+def qa(*args, cwd=None, check=True):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"qa {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def dirs(corpus_dir, tmp_path, tiny_reader):
+    return ["--corpus", str(corpus_dir), "--index", str(tmp_path / "index")], ["--reader", str(tiny_reader)]
+
+
+def test_index_then_ask_json(dirs, corpus_dir):
+    where, reader = dirs
+    out = qa("index", *where)
+    assert "1 added" in out.stdout
+    (corpus_dir / "second.txt").write_text("Second\n\nAnother article about floods.")
+    out = qa("index", *where)
+    assert "1 added" in out.stdout and "1 unchanged (not embedded again)" in out.stdout
+    answer = json.loads(qa("ask", "--json", CARD_QUESTION, *where, *reader, "--threshold", "0").stdout)
+    assert answer["question"] == CARD_QUESTION and answer["found"] is True
+    c = answer["citations"][0]
+    assert c["article_id"] and 0 <= c["start"] < c["end"]
+
+
+def test_ask_prints_answer_with_numbered_citations(dirs):
+    where, reader = dirs
+    out = qa("ask", CARD_QUESTION, *where, *reader, "--threshold", "0")
+    assert "(confidence" in out.stdout and "[1] South Korea and Ukraine claim" in out.stdout
+    assert "paragraph" in out.stdout
+
+
+def test_not_found_says_so_and_shows_closest_passages(dirs):
+    where, reader = dirs
+    out = qa("ask", "What is the capital of Peru?", *where, *reader, "--threshold", "1.01")
+    assert "Not in the articles" in out.stdout and "Closest passages" in out.stdout
+
+
+def test_empty_question_fails_with_a_clear_message(dirs):
+    where, reader = dirs
+    proc = qa("ask", "  ", *where, *reader, check=False)
+    assert proc.returncode == 2 and "question is empty" in proc.stderr
+
+
+def test_binary_file_is_skipped_with_a_warning_naming_it(dirs, corpus_dir):
+    where, _ = dirs
+    (corpus_dir / "blob.txt").write_bytes(os.urandom(4096))
+    out = qa("index", *where)
+    assert "blob.txt" in out.stderr + out.stdout and "1 added" in out.stdout
+
+
+def test_corrupt_index_is_reported_with_what_to_do(dirs, tmp_path):
+    where, reader = dirs
+    qa("index", *where)
+    (tmp_path / "index" / "manifest.json").write_text("{oops")
+    proc = qa("ask", CARD_QUESTION, *where, *reader, check=False)
+    assert proc.returncode == 2 and "corrupt" in proc.stderr and "qa index --rebuild" in proc.stderr
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path, tiny_reader):
+    (tmp_path / "empty").mkdir()
+    proc = qa("index", "--corpus", str(tmp_path / "empty"), "--index", str(tmp_path / "i"), check=False)
+    assert proc.returncode == 2 and "No readable articles" in proc.stderr
+
+
+def test_help_lists_the_commands():
+    out = qa("--help").stdout
+    for command in ("index", "ask", "articles"):
+        assert command in out
