@@ -213,6 +213,62 @@ def _pct(part: float, whole: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Ranked retrieval (BEIR-style: nDCG@k and recall@k, as trec_eval computes them)
+# ---------------------------------------------------------------------------------------------
+
+
+def ndcg_at_k(ranked: Sequence[str], relevance: dict[str, int], k: int) -> float:
+    """nDCG@k with linear gains (trec_eval's ``ndcg_cut``, which BEIR reports).
+
+    Args:
+        ranked: document ids, best first.
+        relevance: graded judgements of this query (document id -> grade; <= 0: not relevant).
+        k: cut-off.
+    """
+    dcg = sum(
+        max(relevance.get(doc, 0), 0) / math.log2(rank + 1)
+        for rank, doc in enumerate(ranked[:k], start=1)
+    )
+    ideal = sorted((g for g in relevance.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(ideal, start=1))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at_k(ranked: Sequence[str], relevance: dict[str, int], k: int) -> float:
+    """Share of the relevant documents (grade > 0) found in the first ``k``."""
+    relevant = {doc for doc, g in relevance.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant & set(ranked[:k])) / len(relevant)
+
+
+def retrieval_metrics(
+    run: dict[str, Sequence[str]],
+    qrels: dict[str, dict[str, int]],
+    ndcg_ks: Sequence[int] = (10,),
+    recall_ks: Sequence[int] = (100,),
+) -> dict:
+    """Mean nDCG@k and recall@k over the judged queries (those with a relevant document).
+
+    Args:
+        run: query id -> ranked document ids (a query missing from the run scores 0).
+        qrels: query id -> {document id: grade}.
+
+    Returns:
+        ``{"queries": n, "ndcg@10": ..., "recall@100": ...}``, metrics in [0, 1] rounded to 4.
+    """
+    queries = [q for q, rel in qrels.items() if any(g > 0 for g in rel.values())]
+    out: dict = {"queries": len(queries)}
+    for k in ndcg_ks:
+        total = sum(ndcg_at_k(run.get(q, ()), qrels[q], k) for q in queries)
+        out[f"ndcg@{k}"] = round(total / len(queries), 4) if queries else 0.0
+    for k in recall_ks:
+        total = sum(recall_at_k(run.get(q, ()), qrels[q], k) for q in queries)
+        out[f"recall@{k}"] = round(total / len(queries), 4) if queries else 0.0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # No-answer threshold (SQuAD v2.0)
 # ---------------------------------------------------------------------------------------------
 

@@ -17,7 +17,10 @@ from qa.evaluation import (
     f1_score,
     first_hit,
     hit_at_k,
+    ndcg_at_k,
     normalize_answer,
+    recall_at_k,
+    retrieval_metrics,
     score_answer,
     squad_scores,
     summarize,
@@ -155,6 +158,38 @@ def test_summary_reports_percentages_hits_and_misses():
 
 def test_summary_of_nothing_is_empty_but_valid():
     assert summarize([]) == {"scored": 0, "answerable": 0, "unanswerable": 0}
+
+
+# --- ranked retrieval (BEIR) --------------------------------------------------------------------
+
+
+def test_ndcg_is_one_for_the_ideal_ranking_and_uses_linear_gains():
+    qrels = {"a": 2, "b": 1, "c": 0}
+    assert ndcg_at_k(["a", "b", "c"], qrels, 10) == pytest.approx(1.0)
+    # b then a: DCG = 1/log2(2) + 2/log2(3); ideal = 2/log2(2) + 1/log2(3).
+    expected = (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    assert ndcg_at_k(["b", "a"], qrels, 10) == pytest.approx(expected)
+
+
+def test_ndcg_cut_ignores_documents_past_k_and_counts_unretrieved_relevant_ones():
+    qrels = {"a": 1, "b": 1}
+    assert ndcg_at_k(["x", "a", "b"], qrels, 1) == 0.0
+    # Only "a" retrieved at rank 1; the ideal ranking has both.
+    assert ndcg_at_k(["a"], qrels, 10) == pytest.approx(1 / (1 + 1 / math.log2(3)))
+
+
+def test_recall_counts_relevant_documents_in_the_first_k():
+    qrels = {"a": 1, "b": 2, "c": 0}
+    assert recall_at_k(["a", "x", "b"], qrels, 2) == 0.5
+    assert recall_at_k(["a", "x", "b"], qrels, 3) == 1.0
+
+
+def test_retrieval_metrics_average_over_judged_queries_only():
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 0}}
+    run = {"q1": ["a"], "q2": ["x"]}
+    assert retrieval_metrics(run, qrels, ndcg_ks=(10,), recall_ks=(100,)) == {
+        "queries": 2, "ndcg@10": 0.5, "recall@100": 0.5,
+    }
 
 
 # --- the v2.0 no-answer threshold -------------------------------------------------------------
