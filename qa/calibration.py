@@ -1,0 +1,63 @@
+"""Fitting the reader's confidence and no-answer threshold on SQuAD v2.0.
+
+Raw span scores (start + end logits) rank spans but are not probabilities: "score 7.3" means
+nothing to a reader of the news. We fit a logistic regression from (margin over [CLS], raw
+score) to "this span is a correct answer" on SQuAD v2.0 dev, where a third of the questions
+have no answer in their paragraph, and pick the confidence threshold that maximises v2.0 F1.
+The result is stored next to the model (``calibration.json``) and used by `qa.reader.Reader`.
+
+Run: ``python scripts/calibrate_reader.py [--reader models/reader] [--limit N]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from qa.evaluation import best_threshold
+from qa.reader import Calibration
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> np.ndarray:
+    """Weights (last one the bias) of a logistic regression, by Newton's method."""
+    X = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(X.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -50, 50)))
+        grad = X.T @ (p - y) + l2 * w
+        hess = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def fit_calibration(predictions: Sequence[dict], fitted_on: str = "") -> tuple[Calibration, dict]:
+    """Calibration from `qa.evaluation.evaluate_reader` predictions of a v2.0 file.
+
+    A prediction is correct when the question has answers and its best span has F1 >= 0.5
+    against them; any span for an unanswerable question is wrong.
+    """
+    margin = np.array([p["margin"] for p in predictions], dtype=float)
+    raw = np.array([p["raw_score"] for p in predictions], dtype=float)
+    answerable = [bool(p["answers"]) for p in predictions]
+    from qa.evaluation import squad_scores
+
+    span_f1 = [squad_scores(p["best_span"], p["answers"])[1] if p["answers"] else 0.0 for p in predictions]
+    y = np.array([1.0 if a and f >= 0.5 else 0.0 for a, f in zip(answerable, span_f1)])
+    w = fit_logistic(np.stack([margin, raw], axis=1), y)
+    cal = Calibration(w_margin=float(w[0]), w_score=float(w[1]), bias=float(w[2]), fitted_on=fitted_on)
+    conf = 1.0 / (1.0 + np.exp(-np.clip(w[0] * margin + w[1] * raw + w[2], -50, 50)))
+    best_f1, thresh = best_threshold(conf.tolist(), span_f1, answerable)
+    threshold = 1.0 if math.isinf(thresh) else float(thresh)
+    cal = Calibration(cal.w_margin, cal.w_score, cal.bias, threshold=round(threshold, 4), fitted_on=fitted_on)
+    # Expected calibration error over 10 bins: how far confidence is from accuracy.
+    bins = np.minimum((conf * 10).astype(int), 9)
+    ece = sum(abs(conf[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
+              for b in range(10) if (bins == b).any()) / len(conf)
+    report = {"questions": len(predictions), "best_f1": best_f1, "threshold": cal.threshold,
+              "expected_calibration_error": round(float(ece), 4), "positive_rate": round(float(y.mean()), 4)}
+    return cal, report
