@@ -28,6 +28,9 @@ import numpy as np
 from qa.errors import ModelProblem
 
 CALIBRATION_FILE = "calibration.json"
+# fp32: plain eager; bf16: autocast (AVX-512 BF16/AMX CPUs); int8: dynamic quantisation of the
+# Linear layers (weights int8, activations quantised on the fly).
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,8 @@ class Reader:
         self.stride = stride
         self.batch_size = batch_size
         self.max_answer_tokens = max_answer_tokens
-        if precision not in ("fp32", "bf16"):
-            raise ValueError("precision must be 'fp32' or 'bf16'")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.precision = precision
         self._model = None
         self._tokenizer = None
@@ -145,6 +148,14 @@ class Reader:
                     "needs its character offsets to cite answers."
                 )
             model.eval()
+            if self.precision == "int8":
+                import warnings
+
+                from torch.ao.quantization import quantize_dynamic
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             self._tokenizer, self._model = tokenizer, model
             self.calibration = Calibration.load(folder) if folder.is_dir() else Calibration()
 

@@ -34,7 +34,8 @@ class Settings:
     reader_max_length: int = 384
     reader_stride: int = 128
     reader_batch_size: int = 8
-    # "fp32" or "bf16" (autocast; faster on CPUs with AVX-512 BF16 or AMX)
+    # "fp32", "bf16" (autocast; faster on CPUs with AVX-512 BF16 or AMX) or "int8" (dynamic
+    # quantisation); see benchmarks/results/reader_speed.md for the measured trade-off.
     reader_precision: str = "fp32"
     max_answer_tokens: int = 30
     max_alternatives: int = 4
