@@ -28,6 +28,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -336,6 +337,10 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
                mininterval=10, file=sys.stderr)
     loss_ema = None
     stop_reason = ""
+    stop_signal: list[str] = []
+    # SIGTERM/SIGINT: finish the current step, checkpoint and export, so nothing is lost.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop_signal.append(signal.Signals(signum).name))
     while state["global_step"] < total_steps:
         step = state["global_step"]
         epoch, in_epoch = divmod(step, steps_per_epoch)
@@ -374,7 +379,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
                 logf.flush()
             if gs % cfg.checkpoint_every == 0:
                 _save_checkpoint(run_dir, model, optimizer, state)
-            if cfg.max_steps and gs - session_start_step >= cfg.max_steps:
+            if stop_signal:
+                stop_reason = f"{stop_signal[0]} received"
+            elif cfg.max_steps and gs - session_start_step >= cfg.max_steps:
                 stop_reason = f"--max-steps {cfg.max_steps} reached"
             elif cfg.time_budget and time.perf_counter() - started >= cfg.time_budget:
                 stop_reason = f"--time-budget {cfg.time_budget:.0f}s reached"
