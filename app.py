@@ -1,0 +1,307 @@
+"""qa's chat page: questions about the articles, answered with citations (gradio).
+
+    python app.py [--corpus DIR] [--index DIR] [--host H] [--port N] [--share]
+
+Rendering only: every answer comes from one shared `qa.assistant.Assistant` (models are loaded
+once, for all browser sessions); each session keeps its own conversation in a `gr.State`, so
+sessions never see each other's history. The HTML comes from `qa.render`, which escapes all
+article text. On start the index is brought up to date in the background while the page shows
+the progress; questions asked meanwhile wait for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+log = logging.getLogger("qa.app")
+
+TITLE = "qa: questions about the news, answered from the articles"
+EXAMPLES = [
+    "How many containers of munitions has North Korea shipped to Russia?",
+    "How many North Korean troops have already arrived in Russia?",
+]
+
+CSS = """
+.qa-reply p { margin: 0.25em 0; }
+.qa-answer-text { font-size: 1.15em; }
+.qa-ref { font-size: 0.8em; vertical-align: super; margin-left: 0.1em; color: var(--link-text-color); }
+.qa-confidence, .qa-muted, .qa-query, .qa-timings { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.qa-citations { margin: 0.25em 0 0.25em 1.2em; font-size: 0.9em; }
+.qa-not-found { font-weight: 600; }
+.qa-error { color: var(--error-text-color); }
+.qa-source { border-left: 3px solid var(--color-accent); padding: 0.3em 0.6em; margin-bottom: 0.8em; }
+.qa-source-alternative { border-left-color: var(--border-color-primary); }
+.qa-passage { margin: 0.3em 0 0 0; font-size: 0.9em; line-height: 1.45; }
+.qa-passage mark { background: #ffe066; color: #000; padding: 0 0.1em; }
+.qa-articles { width: 100%; font-size: 0.9em; }
+.qa-articles td, .qa-articles th { padding: 0.2em 0.4em; text-align: left; }
+"""
+
+
+@dataclass
+class IndexJob:
+    """The start-up index update, run in a thread; the page polls `status()`."""
+
+    stage: str = "starting"
+    done: int = 0
+    total: int = 0
+    summary: str = ""
+    error: str = ""
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    def status(self) -> str:
+        if self.error:
+            return f"⚠ {self.error}"
+        if self.finished.is_set():
+            return self.summary
+        if self.total:
+            return f"Building the index: {self.stage} {self.done}/{self.total}…"
+        return f"Building the index: {self.stage}…"
+
+    def run(self, assistant) -> None:
+        from qa.errors import QAError
+
+        try:
+            report = assistant.index(progress=self.progress)
+            self.summary = report.summary()
+            log.info("%s", self.summary)
+            self.progress("loading the models", 0, 0)
+            assistant.warm_up()
+        except QAError as exc:
+            self.error = str(exc)
+            log.error("%s", exc)
+        except Exception as exc:  # noqa: BLE001 - shown on the page, logged in full
+            self.error = f"Building the index failed: {exc}"
+            log.exception("index build failed")
+        finally:
+            self.finished.set()
+
+
+@dataclass
+class Conversation:
+    """One browser session's chat: the turns the assistant resolves follow-ups against, and
+    the messages shown."""
+
+    turns: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
+
+
+def build_app(assistant, job: IndexJob):
+    """The gradio Blocks of the chat page over ``assistant``."""
+    import gradio as gr
+
+    from qa import render
+    from qa.answer import Turn
+    from qa.errors import QAError
+
+    def article_choices():
+        try:
+            return [(f"{a.title} ({a.path})", a.id) for a in assistant.articles()]
+        except QAError:
+            return []
+
+    def article_table():
+        try:
+            return render.articles_html(assistant.articles())
+        except QAError as exc:
+            return render.message_html(str(exc))
+
+    def index_status():
+        return render.message_html(job.status(), "error" if job.error else "muted")
+
+    def show_question(question: str, conv: Conversation):
+        question = (question or "").strip()
+        if not question:
+            return gr.skip(), conv, conv.messages, ""
+        conv.messages = conv.messages + [
+            {"role": "user", "content": render.question_html(question)},
+            {"role": "assistant", "content": render.message_html("Searching the articles…", "muted")},
+        ]
+        return "", conv, conv.messages, question
+
+    def answer(question: str, conv: Conversation):
+        if not question:
+            return conv, conv.messages, gr.skip()
+        if not job.finished.is_set():
+            job.finished.wait()
+        sources = gr.skip()
+        try:
+            if job.error:
+                raise QAError(job.error)
+            result = assistant.ask(question, conv.turns)
+        except QAError as exc:
+            reply = render.message_html(str(exc))
+        except Exception:  # noqa: BLE001 - the user gets a message, the log the trace
+            log.exception("ask failed for %r", question)
+            reply = render.message_html("Something went wrong while answering; see the server log.")
+        else:
+            conv.turns = conv.turns + [Turn(question, result)]
+            reply = render.reply_html(result)
+            sources = render.sources_html(result)
+        conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": reply}]
+        return conv, conv.messages, sources
+
+    def new_topic():
+        conv = Conversation()
+        return conv, [], render.sources_html(None), ""
+
+    def upload(paths):
+        notes = []
+        for path in paths or []:
+            name = Path(path).name
+            try:
+                report = assistant.add_article(name, Path(path).read_bytes())
+                notes.append(f"{name}: added. {report.summary()}")
+            except QAError as exc:
+                notes.append(str(exc))
+        choices = article_choices()
+        return ("\n".join(notes), None, article_table(),
+                gr.Dropdown(choices=choices, value=None))
+
+    def remove(article_id: str | None):
+        if not article_id:
+            return "Choose an article to remove.", gr.skip(), gr.skip()
+        try:
+            report = assistant.remove_article(article_id)
+            note = f"Removed {article_id}. {report.summary()}"
+        except QAError as exc:
+            note = str(exc)
+        return note, article_table(), gr.Dropdown(choices=article_choices(), value=None)
+
+    def poll_index():
+        done = job.finished.is_set()
+        if done:
+            return (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
+                    gr.Timer(active=False))
+        return index_status(), gr.skip(), gr.skip(), gr.skip()
+
+    with gr.Blocks(title="qa", analytics_enabled=False) as demo:
+        conv = gr.State(Conversation())
+        pending = gr.State("")
+        gr.Markdown(f"## {TITLE}")
+        status = gr.HTML(render.message_html(job.status(), "muted"), elem_id="qa-index-status",
+                         js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat", elem_id="qa-chat", height=560, latex_delimiters=[],
+                    feedback_options=None, buttons=["copy"], layout="bubble",
+                    placeholder="Ask a question about the articles. Answers quote them, with citations.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False, placeholder="Ask a question…", elem_id="qa-question",
+                        scale=5, max_lines=4, autofocus=True,
+                    )
+                    ask_btn = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1)
+                    new_btn = gr.Button("New topic", elem_id="qa-new-topic", scale=1)
+                gr.Examples(EXAMPLES, inputs=[question], label="Try")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render.sources_html(None), elem_id="qa-sources", js_on_load=None,
+                                  max_height=760)
+        with gr.Accordion("Articles", open=False, elem_id="qa-articles-panel"):
+            gr.Markdown(
+                "Upload .txt (first line is the title), .md, .html, .json or .jsonl articles, "
+                f"up to {assistant.settings.max_upload_bytes // 1_000_000} MB each. They are indexed "
+                "at once and can be asked about straight away."
+            )
+            files = gr.File(
+                label="Add articles", file_count="multiple", elem_id="qa-upload",
+                file_types=[".txt", ".md", ".html", ".htm", ".json", ".jsonl"], type="filepath",
+            )
+            upload_note = gr.Textbox(label="Upload and index", interactive=False, elem_id="qa-upload-note")
+            articles = gr.HTML(article_table() if job.finished.is_set() else "", elem_id="qa-article-list",
+                               js_on_load=None)
+            with gr.Row():
+                to_remove = gr.Dropdown(label="Article to remove", choices=[], elem_id="qa-remove-choice",
+                                        scale=4)
+                remove_btn = gr.Button("Remove", variant="stop", elem_id="qa-remove", scale=1)
+        timer = gr.Timer(1.0, active=not job.finished.is_set())
+
+        ask_events = [question.submit, ask_btn.click]
+        for event in ask_events:
+            event(show_question, [question, conv], [question, conv, chatbot, pending], queue=False).then(
+                answer, [pending, conv], [conv, chatbot, sources], concurrency_limit=4,
+                show_progress="hidden",
+            )
+        new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
+        chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
+        files.upload(upload, [files], [upload_note, files, articles, to_remove])
+        remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove])
+        timer.tick(poll_index, None, [status, articles, to_remove, timer], queue=False)
+        demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices())),
+                  None, [status, articles, to_remove], queue=False)
+    return demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qa.cli import add_common_options
+
+    parser = argparse.ArgumentParser(
+        prog="app.py", description="qa's chat page: ask questions about the articles in a browser.",
+    )
+    add_common_options(parser)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument("--share", action="store_true",
+                        help="also open a public gradio share link (off by default)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import gradio as gr
+
+    from qa.assistant import Assistant
+    from qa.cli import settings_from
+
+    assistant = Assistant(settings_from(args))
+    job = IndexJob()
+    threading.Thread(target=job.run, args=(assistant,), name="qa-index", daemon=True).start()
+    _log_progress(job)
+    demo = build_app(assistant, job)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("Serving on %s: other machines can reach this page.", args.host)
+    theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=args.host, server_port=args.port, share=args.share, css=CSS, theme=theme,
+        max_file_size=assistant.settings.max_upload_bytes, show_error=False, footer_links=[],
+    )
+    return 0
+
+
+def _log_progress(job: IndexJob) -> None:
+    """Echo the index build's progress on the terminal too."""
+
+    def loop():
+        last = ""
+        while not job.finished.wait(2.0):
+            if job.status() != last:
+                last = job.status()
+                print(last, file=sys.stderr, flush=True)
+        print(job.status(), file=sys.stderr, flush=True)
+
+    threading.Thread(target=loop, name="qa-index-log", daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""HTML for the chat page: an `Answer` as a chat reply and as a sources panel.
+
+Pure functions from qa's dataclasses to strings, so that what people see can be tested without a
+browser. Every piece of article text (titles, passages, answers, dates, sources, the question)
+goes through `escape`, which makes it inert both as HTML and as the Markdown the chat component
+renders: a ``<script>`` in an article is shown as text, never run.
+
+Numbering: the best answer's citations come first, then each alternative's, so "[2]" in
+"Other reports: 12,000 [2]" is the second entry of the sources panel.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qa.answer import Answer, Citation
+
+MAX_MAIN_CITATIONS = 3
+MAX_ALTERNATIVE_CITATIONS = 2
+MAX_CLOSEST_PASSAGES = 3
+
+# Characters that Markdown, LaTeX delimiters or a template engine could act on, written as
+# numeric character references: the browser shows them as the characters themselves.
+_INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$<>&\"'=:"}
+_INERT_RE = re.compile("[" + re.escape("".join(_INERT)) + "]")
+
+
+def escape(text: object) -> str:
+    """``text`` as inert HTML: no tag, entity, Markdown or template syntax survives.
+
+    Line breaks become ``<br>`` so a passage keeps its paragraphs.
+    """
+    s = _INERT_RE.sub(lambda m: _INERT[m.group()], str(text))
+    return s.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered entry of the sources panel: where an answer (or alternative) was read."""
+
+    number: int
+    answer: str
+    citation: Citation
+    primary: bool  # a citation of the best answer (not of an alternative)
+
+
+def number_sources(answer: Answer) -> list[Source]:
+    """The citations of a found answer, numbered: the best answer's first, then alternatives'."""
+    if not answer.found:
+        return []
+    sources: list[Source] = []
+    for c in answer.citations[:MAX_MAIN_CITATIONS]:
+        sources.append(Source(len(sources) + 1, answer.answer or "", c, True))
+    for alt in answer.alternatives:
+        for c in alt.citations[:MAX_ALTERNATIVE_CITATIONS]:
+            sources.append(Source(len(sources) + 1, alt.answer, c, False))
+    return sources
+
+
+def reply_html(answer: Answer) -> str:
+    """The chat reply: the answer with its confidence and citations, other reports, the
+    search query used, and a details section with per-stage timings."""
+    sources = number_sources(answer)
+    parts = ['<div class="qa-reply">']
+    if answer.found:
+        refs = _refs(s.number for s in sources if s.primary)
+        parts.append(
+            f'<p class="qa-answer"><strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> '
+            f'{refs} <span class="qa-confidence">confidence {answer.score:.2f}</span></p>'
+        )
+        others = []
+        for alt in answer.alternatives:
+            numbers = [s.number for s in sources if not s.primary and s.answer == alt.answer]
+            others.append(f'<span class="qa-alternative">{escape(_oneline(alt.answer))} {_refs(numbers)}</span>')
+        if others:
+            parts.append(f'<p class="qa-others">Other reports: {", ".join(others)}</p>')
+        parts.append('<ol class="qa-citations">')
+        for s in sources:
+            parts.append(f'<li value="{s.number}">{_place(s.citation)}</li>')
+        parts.append("</ol>")
+    else:
+        parts.append(
+            '<p class="qa-not-found">I could not find the answer in the articles.</p>'
+        )
+        if answer.passages:
+            parts.append("<p>The closest passages are shown under Sources:</p><ul>")
+            for p in answer.passages[:MAX_CLOSEST_PASSAGES]:
+                parts.append(f"<li>{escape(p.title)} <span class=\"qa-muted\">(similarity "
+                             f"{p.similarity:.2f})</span></li>")
+            parts.append("</ul>")
+    parts.append(f'<p class="qa-query">Search query used: <em>{escape(answer.query)}</em></p>')
+    parts.append(_details(answer))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel for one reply: each cited passage with the answer highlighted, or the
+    closest passages when the answer was not found."""
+    if answer is None:
+        return '<div class="qa-sources"><p class="qa-muted">Sources of the latest answer appear here.</p></div>'
+    parts = ['<div class="qa-sources">']
+    sources = number_sources(answer)
+    if sources:
+        for s in sources:
+            start, end = s.citation.answer_in_passage
+            kind = "" if s.primary else " qa-source-alternative"
+            parts.append(
+                f'<div class="qa-source{kind}" data-source="{s.number}">'
+                f'<div class="qa-source-head"><span class="qa-num">[{s.number}]</span> '
+                f'{_place(s.citation, with_meta=True)}</div>'
+                f'<blockquote class="qa-passage">{highlight(s.citation.passage, start, end)}</blockquote>'
+                "</div>"
+            )
+    elif answer.passages:
+        parts.append('<p class="qa-muted">No answer was found; these are the closest passages.</p>')
+        for i, p in enumerate(answer.passages[:MAX_CLOSEST_PASSAGES], 1):
+            parts.append(
+                f'<div class="qa-source qa-source-closest" data-source="{i}">'
+                f'<div class="qa-source-head"><span class="qa-num">[{i}]</span> '
+                f'<strong>{escape(p.title)}</strong> <span class="qa-muted">similarity '
+                f"{p.similarity:.2f}</span></div>"
+                f'<blockquote class="qa-passage">{escape(p.text)}</blockquote></div>'
+            )
+    else:
+        parts.append('<p class="qa-muted">No passage was retrieved.</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def highlight(passage: str, start: int, end: int) -> str:
+    """``passage`` escaped, with ``passage[start:end]`` wrapped in ``<mark>``."""
+    start = max(0, min(start, len(passage)))
+    end = max(start, min(end, len(passage)))
+    return (f"{escape(passage[:start])}<mark>{escape(passage[start:end])}</mark>"
+            f"{escape(passage[end:])}")
+
+
+def articles_html(articles: Sequence) -> str:
+    """The indexed articles as a table (title, date, source, chunks, file)."""
+    if not articles:
+        return '<p class="qa-muted">No article is indexed yet. Upload one above.</p>'
+    rows = "".join(
+        f"<tr><td>{escape(a.title)}</td><td>{escape(a.date or '')}</td>"
+        f"<td>{escape(a.source or '')}</td><td>{a.chunks}</td><td>{escape(a.path)}</td></tr>"
+        for a in articles
+    )
+    return (
+        '<table class="qa-articles"><thead><tr><th>Title</th><th>Date</th><th>Source</th>'
+        f"<th>Chunks</th><th>File</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def message_html(text: str, kind: str = "error") -> str:
+    """A plain message in the chat (an error or a notice), escaped."""
+    return f'<div class="qa-reply"><p class="qa-{kind}">{escape(text)}</p></div>'
+
+
+def question_html(question: str) -> str:
+    """The user's question as shown in the chat, escaped."""
+    return f'<span class="qa-question">{escape(question)}</span>'
+
+
+def _oneline(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _refs(numbers: Iterable[int]) -> str:
+    return "".join(f'<span class="qa-ref">[{n}]</span>' for n in numbers)
+
+
+def _place(c: Citation, with_meta: bool = False) -> str:
+    """Title and paragraph of a citation; with date, source and link for the sources panel."""
+    text = f"<strong>{escape(c.title)}</strong>, paragraph {c.paragraph}"
+    if not with_meta:
+        return text
+    meta = [escape(m) for m in (c.date, c.source) if m]
+    if meta:
+        text += f' <span class="qa-muted">· {" · ".join(meta)}</span>'
+    url = (c.url or "").strip()
+    if re.match(r"^https?://", url, re.IGNORECASE):
+        text += (f' <a href="{html.escape(url, quote=True)}" target="_blank" '
+                 'rel="noopener noreferrer nofollow">link</a>')
+    return text
+
+
+def _details(answer: Answer) -> str:
+    t = answer.timings_ms
+    stages = [f"{escape(k)} {v:.0f} ms" for k, v in t.items() if k != "total"]
+    total = f"; total {t['total']:.0f} ms" if "total" in t else ""
+    return (
+        '<details class="qa-details"><summary>Details</summary>'
+        f'<p class="qa-timings">{" · ".join(stages)}{total}</p>'
+        f"<p>Score {answer.score:.3f}; {len(answer.passages)} passages retrieved.</p>"
+        "</details>"
+    )
