@@ -20,11 +20,11 @@ import string
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
-from qa.corpus import SUPPORTED_SUFFIXES, UnusableFile, paragraph_number, read_file
+from qa.corpus import UnusableFile, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion
 from qa.indexer import IndexReport, Progress, open_index, update_index

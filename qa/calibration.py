@@ -12,7 +12,7 @@ Run: ``python scripts/calibrate_reader.py [--reader models/reader] [--limit N]``
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import textwrap
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa.answer import Answer, Citation
 from qa.errors import QAError

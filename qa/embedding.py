@@ -8,7 +8,7 @@ named instead in `Settings.embedding_model`; the index records which one built i
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -68,7 +68,7 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
-    def load(cls, folder: Path) -> "Calibration":
+    def load(cls, folder: Path) -> Calibration:
         path = folder / CALIBRATION_FILE
         if not path.exists():
             return cls()

@@ -52,7 +52,7 @@ class Settings:
     threads: int = 0  # torch threads; 0: leave torch's default
     extra: dict = field(default_factory=dict, compare=False)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         """A copy with some fields changed (paths given as strings are turned into Paths)."""
         for key in ("corpus_dir", "index_dir"):
             if key in changes and changes[key] is not None:

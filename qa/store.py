@@ -26,9 +26,10 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class FaissVectorStore:
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
     @classmethod
-    def load(cls, folder: Path) -> "FaissVectorStore":
+    def load(cls, folder: Path) -> FaissVectorStore:
         import faiss
 
         index = faiss.read_index(str(folder / cls.FILE))
