@@ -1,0 +1,55 @@
+"""Answer quality with the trained reader in models/reader, on the sample article.
+
+These are the product's promises on its own sample: the card question, the disagreement
+between sources, a question the article cannot answer, and a follow-up conversation.
+"""
+
+import pytest
+
+from qa.answer import Turn
+from qa.assistant import Assistant
+from qa.settings import Settings
+from tests.conftest import CARD_QUESTION
+
+pytestmark = pytest.mark.reader
+
+
+@pytest.fixture(scope="module")
+def assistant(trained_reader, tmp_path_factory):
+    from tests.conftest import SAMPLE_ARTICLE
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
+                              reader_model=str(trained_reader)))
+
+
+def test_card_question_is_answered_13000_citing_paragraph_9(assistant):
+    answer = assistant.ask(CARD_QUESTION)
+    assert answer.found and "13,000" in answer.answer
+    c = answer.citations[0]
+    assert c.paragraph == 9 and "containers filled with artillery shells" in c.passage
+    assert c.title == "South Korea and Ukraine claim North Korea is sending troops to support Russia"
+
+
+def test_troops_arrived_is_1500_with_other_reports_listed(assistant):
+    answer = assistant.ask("How many North Korean troops have already arrived in Russia?")
+    assert answer.found and "1,500" in answer.answer
+    others = " ".join(a.answer for a in answer.alternatives)
+    assert any(n in others for n in ("12,000", "10,000", "11,000")), others
+
+
+def test_question_the_article_cannot_answer_is_not_found(assistant):
+    answer = assistant.ask("Who won the 2022 FIFA World Cup final?")
+    assert not answer.found and answer.answer is None and answer.passages
+
+
+def test_follow_up_conversation(assistant):
+    history = []
+    first = assistant.ask("How many North Korean troops have already arrived in Russia?")
+    history.append(Turn(first.question, first))
+    second = assistant.ask("And how many could eventually be sent?", history)
+    assert second.found and "12,000" in second.answer, second.to_dict()
+    history.append(Turn(second.question, second))
+    third = assistant.ask("When will they be ready?", history)
+    assert third.found and "November 1" in third.answer, third.to_dict()
