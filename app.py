@@ -206,8 +206,8 @@ def build_app(assistant, job: IndexJob):
                         show_label=False, placeholder="Ask a question…", elem_id="qa-question",
                         scale=5, max_lines=4, autofocus=True,
                     )
-                    ask_btn = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1)
-                    new_btn = gr.Button("New topic", elem_id="qa-new-topic", scale=1)
+                    ask_btn = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                    new_btn = gr.Button("New topic", elem_id="qa-new-topic", scale=1, min_width=110)
                 gr.Examples(EXAMPLES, inputs=[question], label="Try")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")

@@ -179,8 +179,8 @@ def upload(page, path: Path) -> str:
         page.get_by_text("Articles", exact=True).first.click()
     page.set_input_files("#qa-upload input[type=file]", str(path))
     page.wait_for_function(
-        "() => (document.querySelector('#qa-upload-note textarea')?.value || '').length > 0",
-        timeout=ANSWER_TIMEOUT_MS,
+        "name => (document.querySelector('#qa-upload-note textarea')?.value || '').includes(name)",
+        arg=path.name, timeout=ANSWER_TIMEOUT_MS,
     )
     return page.input_value("#qa-upload-note textarea")
 
@@ -256,6 +256,18 @@ def test_script_in_a_cited_passage_is_shown_as_text(page, trained_reader, tmp_pa
     assert "<script>window.__qa_pwned = 2</script>" in sources
     assert "**Not bold**" in sources and "${window.__qa_pwned = 4}" in sources
     assert page.evaluate("() => window.__qa_pwned") is None
+
+
+def test_unusable_uploads_are_refused_with_a_message(page, tmp_path):
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x00\x01\x02\x03" * 100)
+    assert "binary" in upload(page, binary)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not an article")
+    page.set_input_files("#qa-upload input[type=file]", str(pdf))
+    page.wait_for_selector("text=Invalid file type", timeout=30_000)
+    listed = page.inner_text("#qa-article-list")
+    assert "photo.txt" not in listed and "report.pdf" not in listed
 
 
 def upload_harbour_article(page, tmp_path) -> str:
