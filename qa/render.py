@@ -77,10 +77,11 @@ def reply_html(answer: Answer) -> str:
             others.append(f'<span class="qa-alternative">{escape(_oneline(alt.answer))} {_refs(numbers)}</span>')
         if others:
             parts.append(f'<p class="qa-others">Other reports: {", ".join(others)}</p>')
-        parts.append('<ol class="qa-citations">')
-        for s in sources:
-            parts.append(f'<li value="{s.number}">{_place(s.citation)}</li>')
-        parts.append("</ol>")
+        parts.append('<ul class="qa-citations">')
+        for title, group in _by_article(sources):
+            places = " · ".join(f"[{s.number}] paragraph {s.citation.paragraph}" for s in group)
+            parts.append(f"<li><strong>{escape(title)}</strong>: {places}</li>")
+        parts.append("</ul>")
     else:
         parts.append(
             '<p class="qa-not-found">I could not find the answer in the articles.</p>'
@@ -111,7 +112,7 @@ def sources_html(answer: Answer | None) -> str:
             parts.append(
                 f'<div class="qa-source{kind}" data-source="{s.number}">'
                 f'<div class="qa-source-head"><span class="qa-num">[{s.number}]</span> '
-                f'{_place(s.citation, with_meta=True)}</div>'
+                f'{_place(s.citation)}</div>'
                 f'<blockquote class="qa-passage">{highlight(s.citation.passage, start, end)}</blockquote>'
                 "</div>"
             )
@@ -164,6 +165,14 @@ def question_html(question: str) -> str:
     return f'<span class="qa-question">{escape(question)}</span>'
 
 
+def _by_article(sources: list[Source]) -> list[tuple[str, list[Source]]]:
+    """Sources grouped by article, in order of first citation, so each title shows once."""
+    groups: dict[str, tuple[str, list[Source]]] = {}
+    for s in sources:
+        groups.setdefault(s.citation.article_id, (s.citation.title, []))[1].append(s)
+    return list(groups.values())
+
+
 def _oneline(text: str | None) -> str:
     return " ".join((text or "").split())
 
@@ -172,11 +181,9 @@ def _refs(numbers: Iterable[int]) -> str:
     return "".join(f'<span class="qa-ref">[{n}]</span>' for n in numbers)
 
 
-def _place(c: Citation, with_meta: bool = False) -> str:
-    """Title and paragraph of a citation; with date, source and link for the sources panel."""
+def _place(c: Citation) -> str:
+    """Title, paragraph, date, source and link of a citation, for the sources panel."""
     text = f"<strong>{escape(c.title)}</strong>, paragraph {c.paragraph}"
-    if not with_meta:
-        return text
     meta = [escape(m) for m in (c.date, c.source) if m]
     if meta:
         text += f' <span class="qa-muted">· {" · ".join(meta)}</span>'

@@ -84,7 +84,13 @@ def test_reply_shows_answer_confidence_and_numbered_citation():
     text = visible_text(out)
     assert "1,500 [1]" in text
     assert "confidence 0.91" in text
-    assert f"{TITLE}, paragraph 2" in text
+    assert f"{TITLE}: [1] paragraph 2" in text
+
+
+def test_reply_names_each_cited_article_once():
+    text = visible_text(reply_html(found()))
+    assert text.count(TITLE) == 1
+    assert "[1] paragraph 2 · [2] paragraph 2" in text
 
 
 def test_reply_lists_other_reports_with_their_own_citation_numbers():

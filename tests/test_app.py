@@ -1,0 +1,42 @@
+"""app.py's command line: safe defaults, the same flags as the qa command."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_app():
+    spec = importlib.util.spec_from_file_location("qa_app", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["qa_app"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_binds_to_this_machine_only_by_default():
+    args = load_app().build_parser().parse_args([])
+    assert args.host == "127.0.0.1" and args.port == 7860 and args.share is False
+
+
+def test_takes_corpus_index_host_port_and_share():
+    args = load_app().build_parser().parse_args(
+        ["--corpus", "c", "--index", "i", "--host", "0.0.0.0", "--port", "8000", "--share"])
+    assert (args.corpus, args.index, args.host, args.port, args.share) == ("c", "i", "0.0.0.0", 8000, True)
+
+
+def test_index_status_reports_progress_then_the_summary():
+    job = load_app().IndexJob()
+    job.progress("embed", 3, 10)
+    assert job.status() == "Building the index: embed 3/10…"
+    job.summary = "Index: 1 added"
+    job.finished.set()
+    assert job.status() == "Index: 1 added"
+
+
+def test_index_status_shows_an_error_for_the_user():
+    job = load_app().IndexJob(error="No readable articles in corpus.")
+    assert "No readable articles" in job.status()
