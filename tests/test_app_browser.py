@@ -54,18 +54,28 @@ The harbour of Port Quill <script>window.__qa_pwned = 2</script> handled 77 ship
 and ${{window.__qa_pwned = 4}} stay as written.
 """
 
-pytestmark = pytest.mark.browser
-
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
 if sync_playwright is None:
-    pytestmark = [pytestmark, pytest.mark.skip(reason="playwright is not installed: pip install playwright")]
+    MISSING = "playwright is not installed: pip install playwright (or pip install -e '.[test]')"
 elif not CHROMIUM.exists():
-    pytestmark = [pytestmark, pytest.mark.skip(
-        reason="/usr/bin/chromium is missing: apt-get install -y chromium")]
+    MISSING = "/usr/bin/chromium is missing: apt-get install -y chromium"
+else:
+    MISSING = ""
+
+pytestmark = [pytest.mark.browser]
+if MISSING and not os.environ.get("QA_REQUIRE_BROWSER"):
+    pytestmark.append(pytest.mark.skip(reason=MISSING))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _browser_available():
+    """With QA_REQUIRE_BROWSER set (CI), a missing browser fails the tests instead of skipping."""
+    if MISSING:
+        pytest.fail(f"QA_REQUIRE_BROWSER is set but {MISSING}")
 
 
 # -- the app and the browser ---------------------------------------------------------------
