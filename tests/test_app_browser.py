@@ -305,6 +305,24 @@ def test_each_session_has_its_own_history(browser, app_url, page):
         other.context.close()
 
 
+def test_sessions_asking_at_the_same_time_get_their_own_answers(browser, app_url, page):
+    other = browser.new_context().new_page()
+    try:
+        other.goto(app_url)
+        other.wait_for_selector("#qa-question textarea", timeout=60_000)
+        questions = {page: CARD_QUESTION, other: FIRST}
+        for p, q in questions.items():
+            p.fill("#qa-question textarea", q)
+        for p in questions:
+            p.press("#qa-question textarea", "Enter")
+        for p, q in questions.items():
+            p.wait_for_selector("#qa-chat .qa-query", timeout=ANSWER_TIMEOUT_MS)
+            assert p.locator("#qa-chat .qa-query em").inner_text() == q
+            assert p.locator("#qa-chat .qa-question").all_inner_texts() == [q]
+    finally:
+        other.context.close()
+
+
 def test_new_topic_forgets_the_conversation(page):
     ask(page, FIRST)
     page.click("#qa-new-topic")
