@@ -71,6 +71,10 @@ class IndexJob:
             return f"Building the index: {self.stage} {self.done}/{self.total}…"
         return f"Building the index: {self.stage}…"
 
+    def record(self, report) -> None:
+        """A later index update (an upload or a removal) succeeded: show its summary."""
+        self.summary, self.error = report.summary(), ""
+
     def run(self, assistant) -> None:
         from qa.errors import QAError
 
@@ -139,9 +143,7 @@ def build_app(assistant, job: IndexJob):
             job.finished.wait()
         sources = gr.skip()
         try:
-            if job.error:
-                raise QAError(job.error)
-            result = assistant.ask(question, conv.turns)
+            result = assistant.ask(question, conv.turns)  # says itself what is wrong, if anything
         except QAError as exc:
             reply = render.message_html(str(exc))
         except Exception:  # noqa: BLE001 - the user gets a message, the log the trace
@@ -164,22 +166,24 @@ def build_app(assistant, job: IndexJob):
             name = Path(path).name
             try:
                 report = assistant.add_article(name, Path(path).read_bytes())
+                job.record(report)
                 notes.append(f"{name}: added. {report.summary()}")
             except QAError as exc:
                 notes.append(str(exc))
-        choices = article_choices()
         return ("\n".join(notes), None, article_table(),
-                gr.Dropdown(choices=choices, value=None))
+                gr.Dropdown(choices=article_choices(), value=None), index_status())
 
     def remove(article_id: str | None):
         if not article_id:
-            return "Choose an article to remove.", gr.skip(), gr.skip()
+            return "Choose an article to remove.", gr.skip(), gr.skip(), gr.skip()
         try:
             report = assistant.remove_article(article_id)
+            job.record(report)
             note = f"Removed {article_id}. {report.summary()}"
         except QAError as exc:
             note = str(exc)
-        return note, article_table(), gr.Dropdown(choices=article_choices(), value=None)
+        return (note, article_table(), gr.Dropdown(choices=article_choices(), value=None),
+                index_status())
 
     def poll_index():
         done = job.finished.is_set()
@@ -240,8 +244,8 @@ def build_app(assistant, job: IndexJob):
             )
         new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
-        files.upload(upload, [files], [upload_note, files, articles, to_remove])
-        remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove])
+        files.upload(upload, [files], [upload_note, files, articles, to_remove, status])
+        remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])
         timer.tick(poll_index, None, [status, articles, to_remove, timer], queue=False)
         demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices())),
                   None, [status, articles, to_remove], queue=False)

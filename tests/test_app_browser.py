@@ -280,6 +280,22 @@ def test_unusable_uploads_are_refused_with_a_message(page, tmp_path):
     assert "photo.txt" not in listed and "report.pdf" not in listed
 
 
+def test_an_article_can_be_removed_from_the_page(page, tmp_path):
+    article = tmp_path / "kelp-festival.txt"
+    article.write_text("Kelp festival postponed\n\nThe kelp festival of Port Quill moves to June.\n")
+    assert "added" in upload(page, article)
+    assert "Kelp festival postponed" in page.inner_text("#qa-article-list")
+    page.click("#qa-remove-choice input")
+    page.get_by_role("option", name="Kelp festival postponed (kelp-festival.txt)").click()
+    page.click("#qa-remove")
+    page.wait_for_function(
+        "() => !document.querySelector('#qa-article-list').innerText.includes('Kelp festival')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    assert "Removed" in page.input_value("#qa-upload-note textarea")
+    assert "North Korea" in page.inner_text("#qa-article-list")
+
+
 def upload_harbour_article(page, tmp_path) -> str:
     """Upload the article with scripts in it, once per app (the corpus outlives a test)."""
     if not page.locator("#qa-upload input[type=file]").count():
