@@ -160,6 +160,10 @@ def build_app(assistant, job: IndexJob):
         conv = Conversation()
         return conv, [], render.sources_html(None), ""
 
+    def edit_query(conv: Conversation):
+        """Put the last search query in the question box, to correct it and ask again."""
+        return conv.turns[-1].answer.query if conv.turns else gr.skip()
+
     def upload(paths):
         notes = []
         for path in paths or []:
@@ -208,10 +212,12 @@ def build_app(assistant, job: IndexJob):
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False, placeholder="Ask a question…", elem_id="qa-question",
-                        scale=5, max_lines=4, autofocus=True,
+                        scale=6, max_lines=4, autofocus=True,
                     )
                     ask_btn = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
-                    new_btn = gr.Button("New topic", elem_id="qa-new-topic", scale=1, min_width=110)
+                with gr.Row():
+                    new_btn = gr.Button("New topic", elem_id="qa-new-topic", size="sm")
+                    edit_btn = gr.Button("Edit the last search query", elem_id="qa-edit-query", size="sm")
                 gr.Examples(EXAMPLES, inputs=[question], label="Try")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
@@ -243,6 +249,7 @@ def build_app(assistant, job: IndexJob):
                 show_progress="hidden",
             )
         new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
+        edit_btn.click(edit_query, [conv], [question], queue=False)
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
         files.upload(upload, [files], [upload_note, files, articles, to_remove, status])
         remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])

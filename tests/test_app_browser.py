@@ -352,3 +352,15 @@ def test_a_follow_up_shows_the_resolved_search_query(page):
     reply = ask(page, SECOND)
     assert reply["query"] == "And how many could eventually be sent? North Korean troops Russia"
     screenshot(page, "chat.png")
+
+
+def test_the_last_search_query_can_be_edited_and_asked_again(page):
+    ask(page, FIRST)
+    resolved = ask(page, SECOND)["query"]
+    page.click("#qa-edit-query")
+    page.wait_for_function("q => document.querySelector('#qa-question textarea').value === q", arg=resolved)
+    page.fill("#qa-question textarea", resolved.replace("Russia", "Russia's Kursk region"))
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-query').length >= 3",
+                           timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#qa-chat .qa-query em").last.inner_text().endswith("Russia's Kursk region")
