@@ -48,13 +48,15 @@ class Settings:
     min_alternative_score: float = 0.05
     max_question_chars: int = 1000
     max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
-    max_upload_bytes: int = 5_000_000  # web uploads
+    max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)
     threads: int = 0  # torch threads; 0: leave torch's default
     extra: dict = field(default_factory=dict, compare=False)
 
-    def with_(self, **changes) -> Settings:
-        """A copy with some fields changed (paths given as strings are turned into Paths)."""
+    def __post_init__(self) -> None:
+        # Accept str paths from callers; frozen, so set through object.__setattr__.
         for key in ("corpus_dir", "index_dir"):
-            if key in changes and changes[key] is not None:
-                changes[key] = Path(changes[key])
+            object.__setattr__(self, key, Path(getattr(self, key)))
+
+    def with_(self, **changes) -> Settings:
+        """A copy with the given fields changed; None values are ignored (unset options)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
