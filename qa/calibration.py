@@ -58,6 +58,13 @@ def fit_calibration(predictions: Sequence[dict], fitted_on: str = "") -> tuple[C
     bins = np.minimum((conf * 10).astype(int), 9)
     ece = sum(abs(conf[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
               for b in range(10) if (bins == b).any()) / len(conf)
+    # v2.0 scores with the fitted threshold (what `qa eval reader` on the same file reports).
+    answered = conf >= cal.threshold
+    has = [i for i, a in enumerate(answerable) if a]
+    no = [i for i, a in enumerate(answerable) if not a]
+    has_f1 = 100.0 * sum(span_f1[i] for i in has if answered[i]) / max(1, len(has))
+    no_acc = 100.0 * sum(1 for i in no if not answered[i]) / max(1, len(no))
     report = {"questions": len(predictions), "best_f1": best_f1, "threshold": cal.threshold,
+              "HasAns_f1": round(has_f1, 2), "NoAns_accuracy": round(no_acc, 2),
               "expected_calibration_error": round(float(ece), 4), "positive_rate": round(float(y.mean()), 4)}
     return cal, report
