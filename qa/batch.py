@@ -567,6 +567,8 @@ def answer_file(
         InvalidInput: unusable questions file, unknown answers format, or an answers file that
             exists while neither ``resume`` nor ``overwrite`` is set.
     """
+    if Path(questions_path).resolve() == Path(answers_path).resolve():
+        raise InvalidInput(f"{answers_path}: the answers would overwrite the questions; choose another -o file.")
     questions, problems = read_questions(questions_path)
     for problem in problems:
         if on_problem:

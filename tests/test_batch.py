@@ -188,6 +188,13 @@ def test_an_existing_answers_file_is_not_overwritten_by_accident(tmp_path):
     assert (tmp_path / "a.jsonl").read_text() == ""
 
 
+def test_answers_never_overwrite_the_questions(tmp_path):
+    questions = write(tmp_path / "q.jsonl", '{"question": "Who?"}\n')
+    with pytest.raises(InvalidInput, match="overwrite the questions"):
+        answer_file(FakeAssistant(), questions, questions, overwrite=True, progress=False)
+    assert questions.read_text() == '{"question": "Who?"}\n'
+
+
 def test_unknown_answer_formats_are_refused(tmp_path):
     with pytest.raises(InvalidInput, match=".jsonl or .csv"):
         AnswerWriter(tmp_path / "a.txt")
