@@ -24,19 +24,23 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--reader", default=str(DEFAULT_READER), help="model folder (default: models/reader)")
     p.add_argument("--file", default="../shared/data/squad/dev-v2.0-public.json")
-    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument("--limit", type=int, default=0, help="N questions spread evenly over the file (default: all)")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     args = p.parse_args()
 
     examples = load_squad(args.file)
+    if args.limit and args.limit < len(examples):
+        step = len(examples) / args.limit  # every k-th question: all articles, not the first few
+        examples = [examples[int(i * step)] for i in range(args.limit)]
     reader = Reader(args.reader, precision=args.precision)
     reader.warm_up()
     reader.calibration = Calibration()  # fit from raw scores, whatever is stored now
-    bar = tqdm(total=args.limit or len(examples), desc="read", unit="q", mininterval=5)
-    result = evaluate_reader(reader, examples, limit=args.limit, threshold=0.5,
+    bar = tqdm(total=len(examples), desc="read", unit="q", mininterval=5)
+    result = evaluate_reader(reader, examples, threshold=0.5,
                              progress=lambda d, t: bar.update(1))
     bar.close()
     cal, report = fit_calibration(result["predictions"], fitted_on=Path(args.file).name)
+    report["command"] = " ".join(["python", *sys.argv])
     cal.save(Path(args.reader), extra={"report": report})
     print(json.dumps({"calibration": json.loads((Path(args.reader) / "calibration.json").read_text())}, indent=2))
     return 0
