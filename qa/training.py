@@ -253,9 +253,9 @@ def export_reader(model, tokenizer, output_dir: Path, card_extra: dict) -> None:
     model.to(torch.float32)
     tokenizer.save_pretrained(tmp)
     (tmp / "training.json").write_text(json.dumps(card_extra, indent=2))
-    # Keep files that describe the model (card, calibration) across re-exports.
+    # Keep the model card across re-exports (its numbers are updated after evaluation).
     if output_dir.exists():
-        for keep in ("MODEL_CARD.md", "calibration.json"):
+        for keep in ("MODEL_CARD.md",):  # calibration.json belongs to the old weights: dropped
             if (output_dir / keep).exists() and not (tmp / keep).exists():
                 shutil.copy2(output_dir / keep, tmp / keep)
         shutil.rmtree(output_dir)
