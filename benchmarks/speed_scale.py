@@ -161,7 +161,7 @@ def build_scaled_index(n: int, records: list[dict], base: np.ndarray, work: Path
     from qa.settings import Settings
     from qa.store import IndexWriter, read_manifest
 
-    index_dir = work / f"index-{n}"
+    index_dir = work / f"index-{n}-from-{len(base)}"  # the real vectors it grew from
     manifest = read_manifest(index_dir) if index_dir.exists() else None
     if manifest and manifest.get("chunks") == n:
         return index_dir
@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="queries timed per size")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
+    parser.add_argument("--reuse-build", action="store_true",
+                        help="take the build figures of the last run on the same articles (scale part only)")
     parser.add_argument("--child", choices=("qa-build", "st-encode"), help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -286,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     data_file("newsqa/realtimeqa-questions-2020-2022.jsonl")
 
     work, records = prepare_corpus(args.articles)
-    build = build_benchmark(work, args.threads)
+    saved = work / "build.json"
+    if args.reuse_build and saved.exists() and (work / "index").exists():
+        build = json.loads(saved.read_text())
+    else:
+        build = build_benchmark(work, args.threads)
+        saved.write_text(json.dumps(build))
     print("build:", build, file=sys.stderr)
     scale = scale_benchmark(sorted(args.sizes), records, real_vectors(work / "index"), args.queries)
 
