@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reader", help="reader checkpoint (default: models/reader)")
     parser.add_argument("--limit", type=int, help="questions per file, spread over the file (default: all)")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="bf16")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: one per core; use 1 on a busy machine)")
     parser.add_argument("--files", nargs="+", choices=sorted(FILES), default=sorted(FILES))
     args = parser.parse_args(argv)

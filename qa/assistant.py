@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
+from qa.chunking import sentence_spans
 from qa.corpus import UnusableFile, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion
@@ -235,10 +236,12 @@ class Assistant:
                 if not any(_overlaps(place, p) for p, _ in places):
                     places.append((place, value))  # one citation per place in the article
             if any(_overlaps(p, c) for p, _ in places for c in claimed):
-                continue  # a longer/shorter variant of an answer already kept
+                # A variant of an answer already kept ("13,000" / "as many as 13,000"), or a
+                # fragment of the very sentence it was read from ("many"): not another report.
+                continue
             citations = tuple(cite(passage, span.start, span.end) for _, (_, passage, span) in places)
             kept.append(Candidate(g["text"], g["score"], citations))
-            claimed.extend(p for p, _ in places)
+            claimed.extend(_sentence_of(place, passage) for place, (_, passage, _) in places)
             if len(kept) > s.max_alternatives:
                 break
 
@@ -287,6 +290,16 @@ def normalize_answer(text: str) -> str:
     text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
+
+
+def _sentence_of(place: tuple[str, int, int], passage: Passage) -> tuple[str, int, int]:
+    """The sentence of ``passage`` holding the answer at ``place``, in article offsets."""
+    article_id, start, end = place
+    base = passage.record.chunk.start
+    for s_start, s_end in sentence_spans(passage.text):
+        if s_start <= start - base < s_end:
+            return article_id, base + s_start, max(base + s_end, end)
+    return place
 
 
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:

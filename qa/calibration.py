@@ -35,11 +35,19 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int
     return w
 
 
-def fit_calibration(predictions: Sequence[dict], fitted_on: str = "") -> tuple[Calibration, dict]:
+def fit_calibration(
+    predictions: Sequence[dict], fitted_on: str = "", min_noans_accuracy: float = 0.7
+) -> tuple[Calibration, dict]:
     """Calibration from `qa.evaluation.evaluate_reader` predictions of a v2.0 file.
 
     A prediction is correct when the question has answers and its best span has F1 >= 0.5
     against them; any span for an unanswerable question is wrong.
+
+    The threshold: the official v2.0 sweep maximises overall F1, which for a weak no-answer
+    signal means abstaining on most answerable questions too. qa instead takes the lowest
+    threshold that still rejects ``min_noans_accuracy`` of the unanswerable questions, and
+    answers everything above it: a reader of the news would rather see a cited answer with
+    a modest confidence than be told, wrongly, that the articles do not say.
     """
     margin = np.array([p["margin"] for p in predictions], dtype=float)
     raw = np.array([p["raw_score"] for p in predictions], dtype=float)
@@ -52,8 +60,13 @@ def fit_calibration(predictions: Sequence[dict], fitted_on: str = "") -> tuple[C
     cal = Calibration(w_margin=float(w[0]), w_score=float(w[1]), bias=float(w[2]), fitted_on=fitted_on)
     conf = 1.0 / (1.0 + np.exp(-np.clip(w[0] * margin + w[1] * raw + w[2], -50, 50)))
     best_f1, thresh = best_threshold(conf.tolist(), span_f1, answerable)
-    threshold = 1.0 if math.isinf(thresh) else float(thresh)
-    cal = Calibration(cal.w_margin, cal.w_score, cal.bias, threshold=round(threshold, 4), fitted_on=fitted_on)
+    no_conf = np.sort(conf[~np.array(answerable)])
+    if len(no_conf):
+        # the smallest threshold t with share(no_conf < t) >= min_noans_accuracy
+        threshold = float(no_conf[min(len(no_conf) - 1, int(math.ceil(min_noans_accuracy * len(no_conf))) - 1)]) + 1e-6
+    else:
+        threshold = 1.0 if math.isinf(thresh) else float(thresh)
+    cal = Calibration(cal.w_margin, cal.w_score, cal.bias, threshold=round(threshold, 6), fitted_on=fitted_on)
     # Expected calibration error over 10 bins: how far confidence is from accuracy.
     bins = np.minimum((conf * 10).astype(int), 9)
     ece = sum(abs(conf[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
@@ -64,7 +77,9 @@ def fit_calibration(predictions: Sequence[dict], fitted_on: str = "") -> tuple[C
     no = [i for i, a in enumerate(answerable) if not a]
     has_f1 = 100.0 * sum(span_f1[i] for i in has if answered[i]) / max(1, len(has))
     no_acc = 100.0 * sum(1 for i in no if not answered[i]) / max(1, len(no))
-    report = {"questions": len(predictions), "best_f1": best_f1, "threshold": cal.threshold,
+    report = {"questions": len(predictions), "best_f1": best_f1,
+              "best_f1_threshold": None if math.isinf(thresh) else round(float(thresh), 4),
+              "threshold": cal.threshold, "min_noans_accuracy": min_noans_accuracy,
               "HasAns_f1": round(has_f1, 2), "NoAns_accuracy": round(no_acc, 2),
               "expected_calibration_error": round(float(ece), 4), "positive_rate": round(float(y.mean()), 4)}
     return cal, report

@@ -482,7 +482,8 @@ def register_cli(sub) -> None:
     r.add_argument("--out", metavar="PRED.jsonl", help="write one prediction per question here")
     r.add_argument("--threshold", type=float, metavar="P",
                    help="no-answer threshold on the confidence (default: the reader's calibrated one)")
-    r.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="inference precision")
+    r.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="bf16",
+                   help="inference precision (default bf16: same F1 as fp32, 2.5x faster here; see benchmarks/results/reader_speed.md)")
     r.add_argument("--max-length", type=int, default=384, metavar="TOKENS", help="reader window (default 384)")
     r.add_argument("--stride", type=int, default=128, metavar="TOKENS", help="window overlap (default 128)")
     r.add_argument("--threads", type=int, default=0, metavar="N", help="torch threads (default: torch's)")

@@ -36,7 +36,7 @@ class Settings:
     reader_batch_size: int = 8
     # "fp32", "bf16" (autocast; faster on CPUs with AVX-512 BF16 or AMX) or "int8" (dynamic
     # quantisation); see benchmarks/results/reader_speed.md for the measured trade-off.
-    reader_precision: str = "fp32"
+    reader_precision: str = "bf16"
     max_answer_tokens: int = 30
     max_alternatives: int = 4
     # Below this calibrated confidence the answer is "not in the articles". None: take the

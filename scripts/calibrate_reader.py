@@ -25,7 +25,7 @@ def main() -> int:
     p.add_argument("--reader", default=str(DEFAULT_READER), help="model folder (default: models/reader)")
     p.add_argument("--file", default="../shared/data/squad/dev-v2.0-public.json")
     p.add_argument("--limit", type=int, default=0, help="N questions spread evenly over the file (default: all)")
-    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    p.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="bf16")
     args = p.parse_args()
 
     examples = load_squad(args.file)
