@@ -126,6 +126,9 @@ class Reader:
                 return
             import torch
             from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of answers
 
             folder = Path(self.model_name)
             if not folder.exists() and (self.model_name.startswith((".", "/")) or "models/" in self.model_name):
