@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("faiss", "httpx", "transformers", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)  # e.g. faiss's "no AVX2 module" probe
     import gradio as gr
 
     from qa.assistant import Assistant
