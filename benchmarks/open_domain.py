@@ -99,6 +99,8 @@ def run_dataset(name: str, args) -> dict:
     settings = Settings(corpus_dir=work / "corpus", index_dir=work / "index", reader_model=args.reader)
     if args.top_k:
         settings = settings.with_(top_k=args.top_k)
+    if args.threshold is not None:
+        settings = settings.with_(no_answer_threshold=args.threshold)
     assistant = Assistant(settings)
     t0 = time.perf_counter()
     report = assistant.index()
@@ -124,9 +126,10 @@ def run_dataset(name: str, args) -> dict:
         for k in RECALL_KS
     }
 
-    answers_path = work / (questions_path.stem.replace("questions", "answers") + ".jsonl")
+    suffix = "" if args.threshold is None else f"-threshold{args.threshold:g}"
+    answers_path = work / (questions_path.stem.replace("questions", "answers") + suffix + ".jsonl")
     result = answer_file(assistant, questions_path, answers_path, resume=args.resume,
-                         overwrite=not args.resume, report_path=work / "report.json")
+                         overwrite=not args.resume, report_path=answers_path.with_suffix(".report.json"))
     rows = [json.loads(line) for line in answers_path.read_text(encoding="utf-8").splitlines()]
     latencies = [r["timings_ms"]["total"] for r in rows]
     reads = [r["timings_ms"].get("read", 0.0) for r in rows]
@@ -137,6 +140,7 @@ def run_dataset(name: str, args) -> dict:
         "index_seconds": round(index_seconds, 1),
         "questions": len(asked),
         "top_k": settings.top_k,
+        "threshold": assistant.no_answer_threshold,
         **recall,
         "exact_match": scores.get("exact_match"),
         "f1": scores.get("f1"),
@@ -154,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="questions per dataset, spread evenly (default: all)")
     parser.add_argument("--reader", help="reader checkpoint (default: models/reader)")
     parser.add_argument("--top-k", type=int, help="passages the assistant reads (default: the settings' 8)")
+    parser.add_argument("--threshold", type=float,
+                        help="no-answer threshold (default: the reader's calibrated one; 0: always answer)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run's answers")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
@@ -178,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         f"### Open-domain question answering ({scope})\n\n"
         "Recall@k: a reference answer inside one of the first k retrieved chunks. EM/F1: "
         "`Assistant.ask` end to end with default settings (reads the top "
-        f"{results[names[0]]['top_k']} chunks; \"not in the articles\" scores as empty). "
+        f"{results[names[0]]['top_k']} chunks; no-answer threshold {results[names[0]]['threshold']:g}; "
+        "\"not in the articles\" scores as empty). "
         "Latency: whole `ask`, per question.\n\n"
         + table(["dataset", "articles", "chunks", "questions", "recall@1", "recall@5", "recall@20",
                  "EM", "F1", "answered %", "p50 ms", "p95 ms"], rows)
@@ -187,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                  "answer in top-k chunks %"], miss_rows)
     )
     name = "open_domain" if args.dataset == "all" else f"open_domain_{args.dataset}"
-    write_results(result_name(name, args.limit),
+    name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
+    write_results(name,
                   {"reader": args.reader, "limit": args.limit, "results": results}, markdown, command_line())
     return 0
 
