@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = (
         f"### Open-domain question answering ({scope})\n\n"
         "Recall@k: a reference answer inside one of the first k retrieved chunks. EM/F1: "
-        "`Assistant.ask` end to end with default settings (reads the top "
+        "`Assistant.ask` end to end (reads the top "
         f"{results[names[0]]['top_k']} chunks; no-answer threshold {results[names[0]]['threshold']:g}; "
         "\"not in the articles\" scores as empty). "
         "Latency: whole `ask`, per question.\n\n"

@@ -1,7 +1,7 @@
 """Copy the latest result tables into benchmarks/README.md (between its "results" markers).
 
 For each benchmark the full run is shown when there is one, otherwise the most recent subset
-run (``--limit``), whose name says so.
+run (``--limit``) and its variants on the same subset, whose names say so.
 
     python benchmarks/report.py
 """
@@ -23,7 +23,12 @@ def pick(base: str) -> list:
     full = [p for p in runs if "-" not in p.stem]
     if full:
         return sorted(full)
-    return sorted(runs, key=lambda p: p.stat().st_mtime)[-1:]
+    if not runs:
+        return []
+    # The newest subset run, with its variants on the same subset (e.g. another threshold).
+    newest = max(runs, key=lambda p: p.stat().st_mtime)
+    limit = re.search(r"-limit\d+", newest.stem)
+    return sorted(p for p in runs if limit and limit.group() in p.stem) or [newest]
 
 
 def main() -> int:
