@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         miss_rows.append([name, r["questions"], m.get("retrieval"), m.get("reader_wrong"),
                           m.get("reader_no_answer"), r["hit@top_k"]])
     scope = f"{args.limit} questions per dataset, spread evenly" if args.limit else "every question"
+    if args.threshold is not None:
+        scope += f"; no-answer threshold {args.threshold:g}" + (", always answering" if args.threshold <= 0 else "")
     markdown = (
         f"### Open-domain question answering ({scope})\n\n"
         "Recall@k: a reference answer inside one of the first k retrieved chunks. EM/F1: "

@@ -28,7 +28,8 @@ def pick(base: str) -> list:
     # The newest subset run, with its variants on the same subset (e.g. another threshold).
     newest = max(runs, key=lambda p: p.stat().st_mtime)
     limit = re.search(r"-limit\d+", newest.stem)
-    return sorted(p for p in runs if limit and limit.group() in p.stem) or [newest]
+    same = [p for p in runs if limit and limit.group() in p.stem] or [newest]
+    return sorted(same, key=lambda p: (len(p.stem), p.stem))  # the plain run first
 
 
 def main() -> int:
