@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import string
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from qa.chunking import sentence_spans
 from qa.corpus import UnusableFile, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion
+from qa.evaluation import normalize_answer
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -280,16 +280,6 @@ def resolve_query(question: str, history: Sequence[Turn]) -> str:
     except ImportError:  # pragma: no cover - qa.followup is part of the package
         return question
     return resolve(question, history)
-
-
-_PUNCT = set(string.punctuation) | {"\u2018", "\u2019", "\u201c", "\u201d"}
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD-style normalisation used to merge equal answers (case, punctuation, articles)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
 
 
 def _sentence_of(place: tuple[str, int, int], passage: Passage) -> tuple[str, int, int]:
