@@ -472,8 +472,10 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         "train_seconds": round(state["train_seconds"], 1),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "threads": threads,
-        "weights": "moving average (decay %g, %d updates)" % (cfg.ema_decay, state.get("ema_updates", 0))
-        if cfg.export_ema else "raw",
+        "weights": (
+            f"moving average (decay {cfg.ema_decay:g}, {state.get('ema_updates', 0)} updates)"
+            if cfg.export_ema else "raw"
+        ),
         "torch": torch.__version__,
         "config": asdict(cfg),
     }

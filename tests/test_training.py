@@ -12,8 +12,8 @@ import pytest
 from safetensors.torch import load_file
 
 from qa.reader import Reader
-from qa.training import TrainConfig, add_negatives, featurize, train
 from qa.squad import load_squad
+from qa.training import TrainConfig, add_negatives, featurize, train
 
 FACTS = [
     ("Paris", "The capital of France is Paris. It lies on the Seine.", "What is the capital of France?"),
