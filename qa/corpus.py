@@ -162,6 +162,13 @@ def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
     return first, "\n".join(lines[1:])
 
 
+# A copyright notice: the mark, a year (or range), then only names or "all rights reserved".
+# Case matters after the year ("(?-i:...)"): "© 2024 BBC. All rights reserved." is a notice,
+# "© 2019 study finds that zinc shortens colds" is a sentence that must stay.
+_COPYRIGHT = (
+    r"(copyright\s*)?(©|\(c\)|copyright)\s*\d{4}(\s*[-–]\s*\d{2,4})?"
+    r"(?-i:([\s,.|–-]+([A-Z0-9&][\w&'’]*|[Aa]ll|rights|reserved|by|the|of|and|for))*)[\s.]*"
+)
 # Lines that are site furniture, not reporting. Matched against a whole (stripped) line.
 _BOILERPLATE_LINE = re.compile(
     r"""^(
@@ -174,20 +181,20 @@ _BOILERPLATE_LINE = re.compile(
         read\s+(more|also|next)\b.{0,80} |
         (subscribe|sign\s+up)\s+(to|for)\b.{0,80} |
         enter\s+your\s+e-?mail(\s+address)?:?$ |
-        (copyright\s*)?(©|\(c\)|copyright)\s*\d{4}.* |
+        COPYRIGHT |
         all\s+rights\s+reserved\.?$ |
         share\s+(this|on)\b.{0,60} |
         (tags?|filed\s+under|categories)\s*:.{0,200} |
         advertisement$ |
         (image|photo|picture)\s+(credit|courtesy)s?\s*:.* |
         click\s+here\b.{0,120}
-    )$""",
+    )$""".replace("COPYRIGHT", _COPYRIGHT),
     re.IGNORECASE | re.VERBOSE,
 )
 # Markers after which, near the end of a page, everything is footer (site blurbs, sign-ups).
 _FOOTER_START = re.compile(
     r"^((related|recommended|more)\s+(articles?|posts?|stories)|leave\s+a\s+(comment|reply)|"
-    r"you\s+(may|might)\s+also\s+like|back\s+to\s+top|(copyright\s*)?©)",
+    r"you\s+(may|might)\s+also\s+like|back\s+to\s+top|" + _COPYRIGHT + "$)",
     re.IGNORECASE,
 )
 _CREDIT = re.compile(r"\((image|photo|picture)\s+(credit|courtesy)[^)]*\)|\b(image|photo)\s+credit\s*:", re.IGNORECASE)
@@ -200,10 +207,11 @@ def clean_text(body: str, title: str = "") -> str:
     """
     body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [line.rstrip() for line in body.split("\n")]
-    # Cut the footer: from the first footer marker in the last third of the page.
+    # Cut the footer: from the first footer marker in the last third of the page (never the
+    # first line: a one-paragraph article is not all footer).
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
-    if nonblank:
-        cutoff = nonblank[len(nonblank) * 2 // 3]
+    if len(nonblank) > 1:
+        cutoff = max(nonblank[1], nonblank[len(nonblank) * 2 // 3])
         for i in nonblank:
             if i >= cutoff and _FOOTER_START.match(lines[i].strip()):
                 lines = lines[:i]

@@ -102,3 +102,33 @@ def test_hidden_files_and_removed_folder_are_ignored(tmp_path):
 
 def test_windows_1252_text_is_decoded():
     assert decode_text("Caf\u00e9 \u2019quote\u2019".encode("cp1252")) == "Caf\u00e9 \u2019quote\u2019"
+
+
+@pytest.mark.parametrize(
+    "notice",
+    ["© 2024 IRIA. All rights reserved.", "Copyright © 2019-2024 The Daily Planet", "(c) 2023 BBC",
+     "Copyright 2022 Reuters | All Rights Reserved"],
+)
+def test_copyright_notices_are_dropped(tmp_path, notice):
+    (tmp_path / "a.txt").write_text(f"Title\n\nFirst paragraph of news.\n\nSecond one.\n\n{notice}\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "First paragraph of news.\n\nSecond one."
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["© 2019 study finds that zinc shortens colds by two days.",
+     "One.\n\nTwo.\n\nCopyright 2021 rulings were overturned by the court in March."],
+)
+def test_sentences_that_start_like_a_copyright_notice_are_kept(tmp_path, body):
+    (tmp_path / "a.txt").write_text(f"Title\n\n{body}\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == body
+
+
+def test_notice_pattern_does_not_backtrack_exponentially():
+    # The first version of the notice pattern took seconds at 25 repeats and would hang here.
+    from qa.corpus import clean_text
+
+    line = "© 2024 " + "A.-" * 40 + " x"
+    assert clean_text(f"Body.\n\n{line}") == f"Body.\n\n{line}"
