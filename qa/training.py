@@ -15,10 +15,16 @@ What makes it fit a 2-core CPU:
   0.1 (SDPA), 1.55 s/step without (eager), 1.79 s/step without (SDPA, whose CPU flash-attention
   backward is slow). Dropout on the hidden states stays at 0.1.
 
-No-answer training: retrieval hands the reader many passages that do not hold the answer, so a
-share of the questions (``--negative-ratio``) is also paired with another paragraph of the same
-article, with the target on [CLS]. Windows of long paragraphs that miss the answer are targeted
-at [CLS] too, as in the standard recipe.
+No-answer training: retrieval hands the reader many passages that do not hold the answer, so
+two kinds of negatives are added, both targeted at [CLS]:
+- a share of the questions (``--negative-ratio``) is paired with another paragraph of the same
+  article: the wrong passage of the right story, as retrieval returns it;
+- a share (``--cut-answer-ratio``) keeps its own paragraph with the sentence holding the answer
+  cut out: same topic, same names, the question's words still there, only the fact missing.
+  These are the hard cases (an adjacent chunk of the right article; SQuAD v2's unanswerable
+  questions), which easy negatives alone do not teach.
+Windows of long paragraphs that miss the answer are targeted at [CLS] too, as in the standard
+recipe.
 
 Runs are deterministic for a given seed: the batch order of every epoch is derived from
 ``seed + epoch``, so ``--resume`` skips exactly the batches already done. Checkpoints are
@@ -70,7 +76,8 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     max_length: int = 256
     doc_stride: int = 128
-    negative_ratio: float = 0.3
+    negative_ratio: float = 0.2  # questions also paired with another paragraph of the article
+    cut_answer_ratio: float = 0.2  # questions also asked of their paragraph minus the answer
     attention_dropout: float = 0.0  # the base model's 0.1 costs ~1.5x per step on this CPU
     seed: int = 13
     bf16: bool = True
@@ -141,6 +148,34 @@ def add_negatives(examples: list[SquadExample], ratio: float, seed: int) -> list
                 )
                 break
     return examples + negatives
+
+
+def cut_answer_sentences(examples: list[SquadExample], ratio: float, seed: int) -> list[SquadExample]:
+    """For a share of the answerable questions, their paragraph without the answer's sentence.
+
+    Skipped when fewer than two sentences would be left or when an answer still occurs in what is
+    left (the [CLS] target must be true).
+    """
+    from qa.chunking import sentence_spans
+
+    rng = random.Random(seed + 1)
+    out: list[SquadExample] = []
+    for ex in examples:
+        if ex.is_impossible or not ex.answer_starts or ex.answer_starts[0] < 0 or rng.random() >= ratio:
+            continue
+        a_start = ex.answer_starts[0]
+        a_end = a_start + len(ex.answers[0])
+        spans = sentence_spans(ex.context)
+        kept = [ex.context[s:e] for s, e in spans if e <= a_start or s >= a_end]
+        if len(kept) < 2 or len(kept) == len(spans):
+            continue
+        context = " ".join(kept)
+        if any(a.lower() in context.lower() for a in ex.answers):
+            continue
+        out.append(SquadExample(id=f"{ex.id}-cut", title=ex.title, question=ex.question,
+                                context=context, is_impossible=True,
+                                paragraph_index=ex.paragraph_index))
+    return examples + out
 
 
 def featurize(examples: list[SquadExample], tokenizer, max_length: int, stride: int) -> Features:
@@ -358,13 +393,15 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         examples = examples[: cfg.limit_examples]
     n_questions = len(examples)
     examples = add_negatives(examples, cfg.negative_ratio, cfg.seed)
+    n_other = len(examples) - n_questions
+    examples = cut_answer_sentences(examples, cfg.cut_answer_ratio, cfg.seed)
     feats = featurize(examples, tokenizer, cfg.max_length, cfg.doc_stride)
     lengths = np.array([len(x) for x in feats.input_ids])
     n_cls = sum(1 for s in feats.start_positions if s == 0)
     log.info(
-        "%d questions + %d negatives -> %d windows (%d targeted at [CLS]), mean %.0f tokens, "
-        "prepared in %.0fs",
-        n_questions, len(examples) - n_questions, len(feats), n_cls, lengths.mean(),
+        "%d questions + %d other-paragraph + %d answer-cut negatives -> %d windows (%d targeted "
+        "at [CLS]), mean %.0f tokens, prepared in %.0fs",
+        n_questions, n_other, len(examples) - n_questions - n_other, len(feats), n_cls, lengths.mean(),
         time.perf_counter() - t0,
     )
 
@@ -477,6 +514,8 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         "windows_per_epoch": len(feats),
         "train_questions": n_questions,
         "negatives": len(examples) - n_questions,
+        "negatives_other_paragraph": n_other,
+        "negatives_answer_cut": len(examples) - n_questions - n_other,
         "tokens_seen": state["tokens"],
         "train_seconds": round(state["train_seconds"], 1),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from qa.reader import Reader
 from qa.squad import load_squad
-from qa.training import TrainConfig, add_negatives, featurize, train
+from qa.training import TrainConfig, add_negatives, cut_answer_sentences, featurize, train
 
 FACTS = [
     ("Paris", "The capital of France is Paris. It lies on the Seine.", "What is the capital of France?"),
@@ -58,6 +58,20 @@ def test_negatives_never_hold_the_answer(squad_file):
     for neg in negatives:
         source = next(ex for ex in examples if ex.question == neg.question)
         assert source.answers[0].lower() not in neg.context.lower()
+
+
+def test_answer_cut_negatives_keep_the_paragraph_but_not_the_answer():
+    from qa.squad import SquadExample
+
+    context = "Paris is big. The capital of France is Paris. It lies on the Seine. Many visit."
+    ex = SquadExample(id="q", title="t", question="What is the capital of France?", context=context,
+                      answers=("Seine",), answer_starts=(context.index("Seine"),))
+    [_, cut] = cut_answer_sentences([ex], ratio=1.0, seed=0)
+    assert cut.is_impossible and cut.context == "Paris is big. The capital of France is Paris. Many visit."
+    one_sentence = replace(ex, context="It lies on the Seine.", answer_starts=(15,))
+    assert cut_answer_sentences([one_sentence], ratio=1.0, seed=0) == [one_sentence]
+    repeated = replace(ex, context="The Seine is long. It lies on the Seine. Many visit.", answer_starts=(34,))
+    assert cut_answer_sentences([repeated], ratio=1.0, seed=0) == [repeated]
 
 
 def test_featurize_places_answer_tokens(squad_file, tiny_reader):
