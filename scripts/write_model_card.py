@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def _load(path: Path) -> dict | None:
@@ -49,12 +50,25 @@ def main() -> int:
     finished = done >= total
     hours = training["train_seconds"] / 3600
 
-    flags = []
-    defaults = {"epochs": 2.0, "threads": 0, "checkpoint_every": 200, "run_dir": "runs/reader"}
-    for key in ("epochs", "threads", "run_dir", "checkpoint_every"):
-        if cfg.get(key) != defaults[key]:
-            flags.append(f"--{key.replace('_', '-')} {cfg[key]}")
-    command = "python scripts/train_reader.py " + " ".join(flags)
+    from dataclasses import asdict
+
+    from qa.training import _RUN_ONLY, TrainConfig
+
+    def flags(keys) -> str:
+        out = []
+        for key in keys:
+            value, default = cfg.get(key), asdict(TrainConfig()).get(key)
+            if value != default and key != "output_dir":
+                name = "--" + key.replace("_", "-")
+                out.append((name if value else "--no-" + name[2:]) if isinstance(value, bool) else f"{name} {value}")
+        return " ".join(out)
+
+    recipe = [k for k in cfg if k not in _RUN_ONLY]
+    command = ("python scripts/train_reader.py " + flags(recipe)).strip()
+    run_flags = flags([k for k in cfg if k in _RUN_ONLY])
+    s_per_step = training["train_seconds"] / max(1, done)
+    full_hours = total * s_per_step / 3600
+    weights = training.get("weights", "raw")
 
     lines = [
         "# qa reader: MiniLM-L6 fine-tuned for extractive question answering",
@@ -65,10 +79,15 @@ def main() -> int:
         "## Status",
         "",
         (f"Training finished: {done} of {total} steps ({training['epochs_done']} epochs)." if finished else
-         f"**Preview.** Training stopped at step {done} of {total} ({training['epochs_done']} epochs); "
-         "continue it with the same command plus `--resume`. The full run is "
-         "`python scripts/train_reader.py` (2 epochs, 7,880 steps: about 9 hours of this 2-core CPU "
-         "to itself, or minutes on a GPU); it is what the SQuAD targets (F1 >= 85) need."),
+         f"**Mid-run.** These weights are from step {done} of {total} ({training['epochs_done']} of "
+         f"{cfg['epochs']} epochs); continue with the same command plus `--resume`. The whole run takes "
+         f"about {full_hours:.1f} hours of steps on this 2-core CPU ({s_per_step:.2f} s per step), "
+         "minutes on a GPU."),
+        "",
+        f"Weights: {weights}." + ("" if weights == "raw" else
+                                  " A run stopped mid-schedule has not annealed its learning rate; the "
+                                  "moving average of its weights stands in for that (`--export-only "
+                                  "--export-ema`). A finished run ships its raw weights."),
         "",
         "## Model",
         "",
@@ -82,9 +101,15 @@ def main() -> int:
         "",
         f"- SQuAD v1.1 train (`../shared/data/squad/train-v1.1.json`, CC BY-SA 4.0): "
         f"{training['train_questions']:,} questions.",
-        f"- No-answer examples: {training['negatives']:,} questions (share {cfg['negative_ratio']}) paired with "
-        "another paragraph of the same article that does not contain the answer, target [CLS]; windows of "
-        "long paragraphs that miss the answer are targeted at [CLS] too.",
+        *([f"- No-answer examples, target [CLS]: {training['negatives_other_paragraph']:,} questions "
+           f"(share {cfg['negative_ratio']}) paired with another paragraph of the same article that does not "
+           f"contain the answer, and {training['negatives_answer_cut']:,} (share {cfg['cut_answer_ratio']}) "
+           "asked of their own paragraph with the answer's sentence cut out (same topic and names, fact "
+           "missing: the hard case). Windows of long paragraphs that miss the answer are targeted at [CLS] too."]
+          if "negatives_answer_cut" in training else
+          [f"- No-answer examples: {training['negatives']:,} questions (share {cfg['negative_ratio']}) paired "
+           "with another paragraph of the same article that does not contain the answer, target [CLS]; "
+           "windows of long paragraphs that miss the answer are targeted at [CLS] too."]),
         f"- {training['windows_per_epoch']:,} training windows per epoch "
         f"(max {cfg['max_length']} tokens, overlap {cfg['doc_stride']}).",
         "",
@@ -92,6 +117,7 @@ def main() -> int:
         "",
         f"Command (from the repository root, data in `../shared/data`): `{command}`",
         "",
+        *([f"This run also used `{run_flags}` (settings that do not change the weights)", ""] if run_flags else []),
         "| hyperparameter | value |",
         "| --- | --- |",
         f"| epochs (planned) | {cfg['epochs']} |",
@@ -99,13 +125,16 @@ def main() -> int:
         f"| learning rate | {cfg['learning_rate']} (AdamW, linear warm-up {cfg['warmup_ratio']:.0%}, linear decay) |",
         f"| weight decay | {cfg['weight_decay']} |",
         f"| max length / overlap | {cfg['max_length']} / {cfg['doc_stride']} tokens |",
-        f"| negative share | {cfg['negative_ratio']} |",
+        f"| no-answer shares | {cfg['negative_ratio']} other paragraph"
+        + (f", {cfg['cut_answer_ratio']} answer sentence cut |" if "cut_answer_ratio" in cfg else " |"),
+        f"| dropout | hidden 0.1, attention {cfg.get('attention_dropout', 0.1)} |",
         f"| precision | {'bf16 autocast' if cfg['bf16'] else 'fp32'} |",
         f"| seed | {cfg['seed']} |",
         "",
         f"Measured: {training['steps']} steps, {training['tokens_seen']:,} tokens in {hours:.2f} h of training "
-        f"steps ({training['tokens_per_second']:.0f} tokens/s) on {training['threads']} CPU thread(s) of a "
-        f"2-core AMD EPYC (AVX-512 BF16), torch {training['torch']}, shared with other work.",
+        f"steps ({training['tokens_per_second']:.0f} tokens/s, {s_per_step:.2f} s/step) on {training['threads']} "
+        f"CPU thread(s) of a 2-core AMD EPYC (AVX-512 BF16), torch {training['torch']}. Wall time is the step "
+        "time plus about two minutes of data preparation per start and a few seconds per checkpoint.",
         "",
     ]
     lines += ["## Scores", ""]
