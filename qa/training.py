@@ -48,7 +48,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -61,34 +61,39 @@ CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
 
 
+def _opt(default, help: str):
+    """A TrainConfig field with its --help text."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class TrainConfig:
     """Hyperparameters; every field is a command-line flag of the same name."""
 
-    train_file: str = "../shared/data/squad/train-v1.1.json"
-    base_model: str = ""  # empty: the packaged all-MiniLM-L6-v2
-    output_dir: str = "models/reader"
-    run_dir: str = "runs/reader"
-    epochs: float = 1.5  # 2.0 would not finish within two 3-hour sessions on this CPU
-    batch_size: int = 32
-    learning_rate: float = 1e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    max_length: int = 256
-    doc_stride: int = 128
-    negative_ratio: float = 0.2  # questions also paired with another paragraph of the article
-    cut_answer_ratio: float = 0.2  # questions also asked of their paragraph minus the answer
-    attention_dropout: float = 0.0  # the base model's 0.1 costs ~1.5x per step on this CPU
-    seed: int = 13
-    bf16: bool = True
-    threads: int = 0  # 0: all cores
-    checkpoint_every: int = 200
-    max_steps: int = 0  # 0: no limit (stop after `epochs`)
-    time_budget: float = 0.0  # seconds; 0: no limit
-    limit_examples: int = 0  # 0: all (for smoke runs)
-    group_size: int = 64  # batches per length-sorted mega-batch
-    ema_decay: float = 0.999  # exponential moving average of the weights; 0: off
-    export_ema: bool = False  # export the moving average instead of the raw weights
+    train_file: str = _opt("../shared/data/squad/train-v1.1.json", "SQuAD v1.1 training file")
+    base_model: str = _opt("", "model folder or hub id to fine-tune (default: the packaged all-MiniLM-L6-v2)")
+    output_dir: str = _opt("models/reader", "where the trained reader is exported")
+    run_dir: str = _opt("runs/reader", "checkpoints and train.log")
+    epochs: float = _opt(1.5, "passes over the data (2.0 would not fit in two 3-hour sessions of this CPU)")
+    batch_size: int = _opt(32, "training windows per step")
+    learning_rate: float = _opt(1e-4, "peak learning rate (AdamW)")
+    weight_decay: float = _opt(0.01, "AdamW weight decay (not on biases and LayerNorm)")
+    warmup_ratio: float = _opt(0.1, "share of the steps with a linear learning-rate warm-up")
+    max_length: int = _opt(256, "tokens per training window (question + context)")
+    doc_stride: int = _opt(128, "overlap between windows of a long paragraph")
+    negative_ratio: float = _opt(0.2, "share of questions also paired with another paragraph of the article")
+    cut_answer_ratio: float = _opt(0.2, "share of questions also asked of their paragraph minus the answer")
+    attention_dropout: float = _opt(0.0, "dropout on attention probabilities (the base's 0.1 costs 1.5x per step)")
+    seed: int = _opt(13, "seed for negatives, batch order and dropout")
+    bf16: bool = _opt(True, "bf16 autocast (AVX-512 BF16 CPUs; ~1.6x faster than fp32)")
+    threads: int = _opt(0, "torch threads (0: all cores; 1 when the machine is shared)")
+    checkpoint_every: int = _opt(200, "steps between checkpoints")
+    max_steps: int = _opt(0, "stop after this many steps in this run (0: no limit)")
+    time_budget: float = _opt(0.0, "stop after this many seconds (0: no limit)")
+    limit_examples: int = _opt(0, "use only the first N questions (smoke runs; 0: all)")
+    group_size: int = _opt(64, "batches per length-sorted mega-batch")
+    ema_decay: float = _opt(0.999, "decay of the moving average of the weights (0: off)")
+    export_ema: bool = _opt(False, "export the moving average instead of the raw weights")
 
 
 @dataclass
@@ -556,12 +561,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(needs ../shared/data/squad/train-v1.1.json). Checkpoints go to --run-dir; the final "
         "model to --output-dir.",
     )
-    for f, default in asdict(TrainConfig()).items():
-        flag = "--" + f.replace("_", "-")
-        if isinstance(default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata["help"] + ("" if "default" in f.metadata["help"] else " (default: %(default)s)")
+        if isinstance(f.default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"])
         else:
-            p.add_argument(flag, type=type(default), default=default)
+            p.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --run-dir")
     p.add_argument("--export-only", action="store_true",
                    help="export the checkpoint in --run-dir to --output-dir without training")
