@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", help="reader checkpoint (default: models/reader)")
     parser.add_argument("--limit", type=int, help="questions per file, spread over the file (default: all)")
     parser.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="bf16")
+    parser.add_argument("--device", default="cpu", help="cpu, or a CUDA device such as cuda (default: cpu)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: one per core; use 1 on a busy machine)")
     parser.add_argument("--files", nargs="+", choices=sorted(FILES), default=sorted(FILES))
     args = parser.parse_args(argv)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.squad import load_squad
 
     set_threads(args.threads)
-    reader = Reader(reader_name, precision=args.precision)
+    reader = Reader(reader_name, precision=args.precision, device=args.device)
     reader.warm_up()
     results = {}
     for name, path in paths.items():
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     scope = f"{args.limit} questions per file, spread evenly" if args.limit else "full dev files"
     markdown = (
         f"### Reader on SQuAD ({scope})\n\n"
-        f"Reader `{reader_name}` ({args.precision}, no-answer threshold "
+        f"Reader `{reader_name}` ({args.precision} on {args.device}, no-answer threshold "
         f"{reader.calibration.threshold:g} from its calibration); each question read from its own "
         "paragraph. On v1.1 the best span is always taken; on v2.0 the reader may answer \"no "
         "answer\", and *best F1* is the official threshold sweep.\n\n"
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_results(
         result_name("reader_squad", args.limit),
-        {"reader": reader_name, "precision": args.precision, "limit": args.limit,
+        {"reader": reader_name, "precision": args.precision, "device": args.device, "limit": args.limit,
          "threshold": reader.calibration.threshold, "results": results},
         markdown, command_line(),
     )

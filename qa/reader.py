@@ -106,6 +106,7 @@ class Reader:
         batch_size: int = 8,
         max_answer_tokens: int = 30,
         precision: str = "fp32",
+        device: str = "cpu",
     ):
         self.model_name = model
         self.max_length = max_length
@@ -115,6 +116,7 @@ class Reader:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.precision = precision
+        self.device = device  # "cpu" or a torch CUDA device ("cuda", "cuda:1")
         self._model = None
         self._tokenizer = None
         self.calibration = Calibration()
@@ -151,6 +153,13 @@ class Reader:
                     "needs its character offsets to cite answers."
                 )
             model.eval()
+            if self.device != "cpu":
+                if self.precision == "int8":
+                    raise ModelProblem("int8 (dynamic quantisation) runs on the CPU only; use bf16 on a GPU")
+                try:
+                    model.to(self.device)
+                except (RuntimeError, AssertionError) as exc:
+                    raise ModelProblem(f"Cannot put the reader on {self.device!r}: {exc}") from exc
             if self.precision == "int8":
                 import warnings
 
@@ -194,10 +203,13 @@ class Reader:
         for lo in range(0, n_windows, self.batch_size):
             idx = order[lo : lo + self.batch_size]
             batch = tok.pad({k: [enc[k][i] for i in idx] for k in names}, return_tensors="pt")
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            with torch.inference_mode(), torch.autocast(
+                torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
+            ):
                 out = self._model(**batch)
-            starts = out.start_logits.float().numpy()
-            ends = out.end_logits.float().numpy()
+            starts = out.start_logits.float().cpu().numpy()
+            ends = out.end_logits.float().cpu().numpy()
             for row, w in enumerate(idx):
                 c = enc["overflow_to_sample_mapping"][w]
                 seq_ids = enc.sequence_ids(w)

@@ -1,4 +1,4 @@
-"""Fine-tune an encoder into qa's extractive reader on SQuAD v1.1, on a CPU.
+"""Fine-tune an encoder into qa's extractive reader on SQuAD v1.1, on a CPU or a CUDA GPU.
 
 Why this exists: no package ships a trained extractive QA model and nothing can be downloaded
 here, so qa trains its own reader from the packaged all-MiniLM-L6-v2 (BERT, 22M parameters).
@@ -14,6 +14,10 @@ What makes it fit a 2-core CPU:
   on this CPU (2 threads, batch 32 x 160, bf16 autocast): 2.28 s/step with attention dropout
   0.1 (SDPA), 1.55 s/step without (eager), 1.79 s/step without (SDPA, whose CPU flash-attention
   backward is slow). Dropout on the hidden states stays at 0.1.
+
+On a CUDA GPU (``--device auto`` picks one) the same code runs with bf16 autocast on the GPU.
+Measured on one H200 with three runs sharing it: ~160k tokens/s per run, 2 epochs (8,120 steps)
+in ~4.5 minutes, against ~2,800 tokens/s (about 4.5 hours for 1.5 epochs) on this 2-core CPU.
 
 No-answer training: retrieval hands the reader many passages that do not hold the answer, so
 two kinds of negatives are added, both targeted at [CLS]:
@@ -86,6 +90,7 @@ class TrainConfig:
     attention_dropout: float = _opt(0.0, "dropout on attention probabilities (the base's 0.1 costs 1.5x per step)")
     seed: int = _opt(13, "seed for negatives, batch order and dropout")
     bf16: bool = _opt(True, "bf16 autocast (AVX-512 BF16 CPUs; ~1.6x faster than fp32)")
+    device: str = _opt("auto", "cpu, cuda, cuda:N, or auto (a CUDA GPU when there is one)")
     threads: int = _opt(0, "torch threads (0: all cores; 1 when the machine is shared)")
     checkpoint_every: int = _opt(200, "steps between checkpoints")
     max_steps: int = _opt(0, "stop after this many steps in this run (0: no limit)")
@@ -281,7 +286,7 @@ class _EMA:
             from safetensors.torch import load_file
 
             saved = load_file(ckpt / self.FILE)
-            self.shadow = [saved[n].float() for n in self.names]
+            self.shadow = [saved[n].float().to(p.device) for n, p in zip(self.names, self.params)]
         else:
             self.shadow = [p.detach().float().clone() for p in self.params]
             state["ema_updates"] = 0
@@ -298,7 +303,7 @@ class _EMA:
         state["ema_updates"] = n + 1
 
     def tensors(self) -> dict:
-        return {n: t.contiguous() for n, t in zip(self.names, self.shadow)}
+        return {n: t.cpu().contiguous() for n, t in zip(self.names, self.shadow)}
 
     def copy_to(self, model) -> None:
         import torch
@@ -316,13 +321,13 @@ def _save_checkpoint(run_dir: Path, model, optimizer, state: dict, ema: _EMA) ->
     final = run_dir / CHECKPOINT_DIR
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
     moments = {}
     names = {p: n for n, p in model.named_parameters()}
     for p, s in optimizer.state.items():
         name = names[p]
-        moments[f"exp_avg.{name}"] = s["exp_avg"]
-        moments[f"exp_avg_sq.{name}"] = s["exp_avg_sq"]
+        moments[f"exp_avg.{name}"] = s["exp_avg"].cpu()
+        moments[f"exp_avg_sq.{name}"] = s["exp_avg_sq"].cpu()
         state.setdefault("adam_steps", {})[name] = float(s["step"])
     save_file(moments, tmp / "optimizer.safetensors")
     if ema.enabled:
@@ -343,11 +348,12 @@ def _load_checkpoint(run_dir: Path, model, optimizer) -> dict:
     ckpt = run_dir / CHECKPOINT_DIR
     state = json.loads((ckpt / STATE_FILE).read_text())
     model.load_state_dict(load_file(ckpt / "model.safetensors"))
-    moments = load_file(ckpt / "optimizer.safetensors")
+    device = next(model.parameters()).device
+    moments = load_file(ckpt / "optimizer.safetensors", device=str(device))
     for name, p in model.named_parameters():
         if f"exp_avg.{name}" in moments:
             optimizer.state[p] = {
-                "step": torch.tensor(state["adam_steps"][name]),
+                "step": torch.tensor(state["adam_steps"][name]),  # AdamW keeps it on the CPU
                 "exp_avg": moments[f"exp_avg.{name}"],
                 "exp_avg_sq": moments[f"exp_avg_sq.{name}"],
             }
@@ -391,13 +397,15 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
 
+    device = resolve_device(cfg.device)
     base = cfg.base_model or default_base_model()
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForQuestionAnswering.from_pretrained(
-        base, attention_probs_dropout_prob=cfg.attention_dropout, attn_implementation="eager"
-    )
+        base, attention_probs_dropout_prob=cfg.attention_dropout, attn_implementation="eager",
+        dtype=torch.float32,  # fp32 master weights whatever the checkpoint's dtype (autocast does bf16)
+    ).to(device)
 
     t0 = time.perf_counter()
     examples = load_squad(cfg.train_file)
@@ -474,11 +482,13 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
             if state["global_step"] >= total_steps:
                 break
             torch.manual_seed(cfg.seed * 1_000_003 + state["global_step"])  # dropout, resumable
-            ids, types, mask, starts, ends = collate(feats, idx, pad_id)
+            ids, types, mask, starts, ends = (
+                t.to(device, non_blocking=True) for t in collate(feats, idx, pad_id)
+            )
             for g in optimizer.param_groups:
                 g["lr"] = lr_at(state["global_step"])
             t_step = time.perf_counter()
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
             start_logits = out.start_logits.float().masked_fill(mask == 0, -1e4)
             end_logits = out.end_logits.float().masked_fill(mask == 0, -1e4)
@@ -532,6 +542,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         "train_seconds": round(state["train_seconds"], 1),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "threads": threads,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "weights": (
             f"moving average (decay {cfg.ema_decay:g}, {state.get('ema_updates', 0)} updates)"
             if cfg.export_ema else "raw"
@@ -554,7 +565,19 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
 
 # Settings that do not change the raw weights' trajectory, so --resume accepts new values.
 RUN_ONLY = {"checkpoint_every", "max_steps", "time_budget", "threads", "output_dir", "run_dir",
-             "ema_decay", "export_ema"}
+             "ema_decay", "export_ema", "device"}
+
+
+def resolve_device(name: str):
+    """``auto``: the first CUDA GPU if torch sees one, else the CPU."""
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: torch sees no CUDA GPU here (use --device cpu)")
+    return device
 
 
 def _diff(a: dict, b: dict) -> str:

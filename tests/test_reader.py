@@ -69,3 +69,17 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
 def test_unknown_hub_id_fails_offline_with_advice():
     with pytest.raises(ModelProblem, match="offline"):
         Reader("someone/not-a-cached-model").warm_up()
+
+
+def test_a_gpu_device_without_a_gpu_is_a_clear_error(tiny_reader):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(ModelProblem, match="cuda"):
+        Reader(str(tiny_reader), device="cuda").warm_up()
+
+
+def test_int8_on_a_gpu_is_refused(tiny_reader):
+    with pytest.raises(ModelProblem, match="CPU only"):
+        Reader(str(tiny_reader), device="cuda", precision="int8").warm_up()

@@ -121,3 +121,26 @@ def test_export_ema_without_an_average_is_refused(config):
     train(replace(config, max_steps=1, ema_decay=0.0))
     with pytest.raises(SystemExit, match="weight average"):
         train(replace(config, ema_decay=0.0, export_ema=True), export_only=True)
+
+
+def test_an_fp16_base_is_trained_in_fp32(config, tmp_path, tiny_reader):
+    """A base checkpoint stored in fp16 (as the weights travel to a GPU machine) must not make
+    the master weights fp16: AdamW updates of ~1e-7 would round away."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    base = tmp_path / "fp16-base"
+    AutoModelForQuestionAnswering.from_pretrained(tiny_reader).to(torch.float16).save_pretrained(base)
+    AutoTokenizer.from_pretrained(tiny_reader).save_pretrained(base)
+    train(replace(config, base_model=str(base), max_steps=1))
+    saved = load_file(Path(config.run_dir) / "checkpoint" / "model.safetensors")
+    assert {t.dtype for k, t in saved.items() if t.is_floating_point()} == {torch.float32}
+
+
+def test_a_gpu_device_without_a_gpu_is_a_clear_error(config):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(SystemExit, match="no CUDA GPU"):
+        train(replace(config, device="cuda", max_steps=1))
