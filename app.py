@@ -38,6 +38,8 @@ CSS = """
 .qa-confidence, .qa-muted, .qa-query, .qa-timings { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .qa-citations { margin: 0.25em 0 0.25em 1.2em; font-size: 0.9em; }
 .qa-not-found { font-weight: 600; }
+.qa-hedge { font-style: italic; }
+.qa-tentative .qa-confidence { color: var(--error-text-color); }
 .qa-error { color: var(--error-text-color); }
 .qa-source { border-left: 3px solid var(--color-accent); padding: 0.3em 0.6em; margin-bottom: 0.8em; }
 .qa-source-alternative { border-left-color: var(--border-color-primary); }

@@ -63,7 +63,9 @@ class Answer:
     """The result of `Assistant.ask`.
 
     ``answer`` is None when ``found`` is False: the articles do not hold the answer (the best
-    candidate scored under the no-answer threshold). ``alternatives`` are other answers from
+    candidate scored under the no-answer threshold). ``tentative`` marks an answer whose
+    confidence is between that threshold and the reader's calibrated one: the cited passage
+    may not answer exactly this question, and the reader of the news should check it. ``alternatives`` are other answers from
     other passages or articles, since news sources disagree; ``passages`` are the retrieved
     passages, best first. ``query`` is the search query actually used (it differs from the
     question when a follow-up was resolved against the conversation).
@@ -79,6 +81,7 @@ class Answer:
     passages: tuple[RetrievedPassage, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     best_guess: Candidate | None = None  # the top candidate even when not found (never shown as an answer)
+    tentative: bool = False
 
     def to_dict(self) -> dict:
         """The stable JSON form (see the module docstring)."""
@@ -87,6 +90,7 @@ class Answer:
             "answer": self.answer,
             "found": self.found,
             "score": round(self.score, 4),
+            "tentative": self.tentative,
             "citations": [_citation_dict(c) for c in self.citations],
             "alternatives": [
                 {"answer": a.answer, "score": round(a.score, 4),

@@ -6,6 +6,16 @@ score) to "this span is a correct answer" on SQuAD v2.0 dev, where a third of th
 have no answer in their paragraph, and pick the confidence threshold that maximises v2.0 F1.
 The result is stored next to the model (``calibration.json``) and used by `qa.reader.Reader`.
 
+A second, lower threshold is fitted for the Assistant (`Calibration.tentative_threshold`).
+SQuAD v2.0's unanswerable questions are adversarial: written against the paragraph, with its
+names and numbers, so "How many could eventually be sent?" and a near-miss look alike to the
+reader, and the first threshold rejects both. The other way the articles fail to answer is the
+common one in use: the corpus does not cover the topic at all, and retrieval hands the reader
+the nearest passages of unrelated articles. `off_topic_questions` builds that case from the
+same dev file (each question with the closest paragraphs of *other* articles); the tentative
+threshold is the lowest confidence that rejects 95% of them. Between the two the Assistant
+answers, marked as tentative; below the second it says the articles do not hold the answer.
+
 Run: ``python scripts/calibrate_reader.py [--reader models/reader] [--limit N]``.
 """
 
@@ -35,6 +45,45 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int
     return w
 
 
+def rejecting(confidences: Sequence[float] | np.ndarray, share: float) -> float:
+    """The smallest threshold t with at least ``share`` of ``confidences`` below it."""
+    conf = np.sort(np.asarray(confidences, dtype=float))
+    if not len(conf):
+        raise ValueError("no confidences to fit a threshold on")
+    return float(conf[min(len(conf) - 1, int(math.ceil(share * len(conf))) - 1)]) + 1e-6
+
+
+def off_topic_questions(examples: Sequence, embedder, limit: int = 1000, k: int = 8) -> list[tuple[str, list[str]]]:
+    """Questions paired with the ``k`` paragraphs of other articles closest to them.
+
+    What retrieval returns when the corpus does not cover a question's topic: the nearest
+    passages, from unrelated articles. The reader must find no answer there. ``limit``
+    questions are taken spread over the file (all articles, not the first few).
+
+    Args:
+        examples: `qa.squad.SquadExample` items (their titles tell the articles apart).
+        embedder: a `qa.embedding.Embedder` (normalised vectors, so inner product = cosine).
+    """
+    paragraphs: dict[tuple[str, int], str] = {}
+    for ex in examples:
+        paragraphs.setdefault((ex.title, ex.paragraph_index), ex.context)
+    keys = list(paragraphs)
+    titles = np.array([title for title, _ in keys])
+    if len(set(titles)) < 2:
+        raise ValueError("off-topic questions need a file with at least two articles")
+    if limit and limit < len(examples):
+        step = len(examples) / limit
+        examples = [examples[int(i * step)] for i in range(limit)]
+    p_vec = embedder.encode([paragraphs[key] for key in keys])
+    q_vec = embedder.encode([ex.question for ex in examples])
+    pairs = []
+    for i, ex in enumerate(examples):
+        sims = np.where(titles == ex.title, -np.inf, p_vec @ q_vec[i])
+        top = np.argsort(-sims, kind="stable")[: min(k, int(np.isfinite(sims).sum()))]
+        pairs.append((ex.question, [paragraphs[keys[j]] for j in top]))
+    return pairs
+
+
 def fit_calibration(
     predictions: Sequence[dict], fitted_on: str = "", min_noans_accuracy: float = 0.7
 ) -> tuple[Calibration, dict]:
@@ -60,10 +109,9 @@ def fit_calibration(
     cal = Calibration(w_margin=float(w[0]), w_score=float(w[1]), bias=float(w[2]), fitted_on=fitted_on)
     conf = 1.0 / (1.0 + np.exp(-np.clip(w[0] * margin + w[1] * raw + w[2], -50, 50)))
     best_f1, thresh = best_threshold(conf.tolist(), span_f1, answerable)
-    no_conf = np.sort(conf[~np.array(answerable)])
+    no_conf = conf[~np.array(answerable)]
     if len(no_conf):
-        # the smallest threshold t with share(no_conf < t) >= min_noans_accuracy
-        threshold = float(no_conf[min(len(no_conf) - 1, int(math.ceil(min_noans_accuracy * len(no_conf))) - 1)]) + 1e-6
+        threshold = rejecting(no_conf, min_noans_accuracy)
     else:
         threshold = 1.0 if math.isinf(thresh) else float(thresh)
     cal = Calibration(cal.w_margin, cal.w_score, cal.bias, threshold=round(threshold, 6), fitted_on=fitted_on)

@@ -168,8 +168,12 @@ def render_answer(answer: Answer, threshold: float) -> str:
                                      subsequent_indent=indent + "    "))
         return out
 
-    if answer.found:
+    if answer.found and answer.tentative:
+        lines.append(f"Possibly: {answer.answer}   (low confidence {answer.score:.2f}: the passage may "
+                     "not answer exactly this question; check it)")
+    elif answer.found:
         lines.append(f"{answer.answer}   (confidence {answer.score:.2f})")
+    if answer.found:
         lines += cite_lines(answer.citations, "  ")
         if answer.alternatives:
             lines.append("  Other answers in the articles:")

@@ -346,7 +346,13 @@ def read_one(reader, question: str, context: str, threshold: float | None = None
         reader: a `qa.reader.Reader`, or anything with its ``read``, ``confidence`` and
             ``calibration.threshold`` (tests pass a fake one).
     """
-    out = reader.read(question, [context])
+    return read_passages(reader, question, [context], threshold)
+
+
+def read_passages(reader, question: str, contexts: Sequence[str], threshold: float | None = None) -> SpanPrediction:
+    """`read_one` over several passages at once, as the Assistant reads its retrieved passages:
+    the best span of all of them (``start`` is then an offset in its own passage)."""
+    out = reader.read(question, list(contexts))
     if threshold is None:
         threshold = reader.calibration.threshold
     best, best_conf = None, float("-inf")

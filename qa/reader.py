@@ -60,11 +60,25 @@ class Calibration:
     w_margin: float = 1.0
     w_score: float = 0.0
     bias: float = 0.0
-    threshold: float = 0.5  # confidence below this is "no answer"
+    threshold: float = 0.5  # confidence below this is "no answer" for one paragraph (SQuAD v2.0)
     fitted_on: str = ""
+    # The Assistant's floor: from here up to ``threshold`` an answer is shown as tentative, below
+    # it the articles "do not say". None: no tentative band (the floor is ``threshold``).
+    tentative_threshold: float | None = None
+
+    @property
+    def answer_floor(self) -> float:
+        """The confidence under which the Assistant says the articles do not hold the answer."""
+        if self.tentative_threshold is None:
+            return self.threshold
+        return min(self.tentative_threshold, self.threshold)
 
     def confidence(self, span: Span) -> float:
-        z = self.w_margin * span.margin + self.w_score * span.score + self.bias
+        return self.confidence_of(span.margin, span.score)
+
+    def confidence_of(self, margin: float, score: float) -> float:
+        """The confidence of a span with this margin over [CLS] and this raw score."""
+        z = self.w_margin * margin + self.w_score * score + self.bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
@@ -73,12 +87,14 @@ class Calibration:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        return cls(**{k: data[k] for k in ("w_margin", "w_score", "bias", "threshold", "fitted_on") if k in data})
+        keys = ("w_margin", "w_score", "bias", "threshold", "fitted_on", "tentative_threshold")
+        return cls(**{k: data[k] for k in keys if k in data})
 
     def save(self, folder: Path, extra: dict | None = None) -> None:
         data = {
             "w_margin": self.w_margin, "w_score": self.w_score, "bias": self.bias,
             "threshold": self.threshold, "fitted_on": self.fitted_on,
+            "tentative_threshold": self.tentative_threshold,
         }
         (folder / CALIBRATION_FILE).write_text(json.dumps(data | (extra or {}), indent=2))
 

@@ -67,10 +67,18 @@ def reply_html(answer: Answer) -> str:
     parts = ['<div class="qa-reply">']
     if answer.found:
         refs = _refs(s.number for s in sources if s.primary)
-        parts.append(
-            f'<p class="qa-answer"><strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> '
-            f'{refs} <span class="qa-confidence">confidence {answer.score:.2f}</span></p>'
-        )
+        if answer.tentative:
+            parts.append(
+                f'<p class="qa-answer qa-tentative"><span class="qa-hedge">Possibly</span> '
+                f'<strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> {refs} '
+                f'<span class="qa-confidence">low confidence {answer.score:.2f}</span></p>'
+                '<p class="qa-muted">The cited passage may not answer exactly this question: check it.</p>'
+            )
+        else:
+            parts.append(
+                f'<p class="qa-answer"><strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> '
+                f'{refs} <span class="qa-confidence">confidence {answer.score:.2f}</span></p>'
+            )
         others = []
         for alt in answer.alternatives:
             numbers = [s.number for s in sources if not s.primary and s.answer == alt.answer]

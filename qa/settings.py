@@ -40,7 +40,8 @@ class Settings:
     max_answer_tokens: int = 30
     max_alternatives: int = 4
     # Below this calibrated confidence the answer is "not in the articles". None: take the
-    # threshold stored with the reader (calibration.json), else 0.5.
+    # floor stored with the reader (calibration.json: its tentative threshold), else 0.5.
+    # Answers between the floor and the reader's calibrated threshold are marked tentative.
     no_answer_threshold: float | None = None
     # Alternatives scoring below this share of the best answer's confidence are not shown.
     min_alternative_ratio: float = 0.15

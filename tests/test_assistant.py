@@ -49,6 +49,25 @@ def test_below_the_threshold_the_answer_is_not_in_the_articles(settings):
     assert answer.to_dict()["answer"] is None
 
 
+def test_between_the_floor_and_the_calibrated_threshold_an_answer_is_tentative(settings):
+    from dataclasses import replace
+
+    assistant = Assistant(settings)
+    assistant.reader.warm_up()
+    guess = Assistant(settings.with_(no_answer_threshold=0.0)).ask(CARD_QUESTION)
+    s = guess.score  # the tiny reader's confidence in its best answer
+    assistant.reader.calibration = replace(assistant.reader.calibration, threshold=s + 0.01,
+                                           tentative_threshold=s - 0.01)
+    answer = assistant.ask(CARD_QUESTION)
+    assert answer.found and answer.tentative and answer.answer == guess.answer
+    assert answer.to_dict()["tentative"] is True
+    assistant.reader.calibration = replace(assistant.reader.calibration, threshold=s - 0.005)
+    assert not assistant.ask(CARD_QUESTION).tentative
+    assistant.reader.calibration = replace(assistant.reader.calibration, tentative_threshold=s + 0.005,
+                                           threshold=s + 0.01)
+    assert not assistant.ask(CARD_QUESTION).found
+
+
 def test_json_form_has_the_stable_fields(assistant):
     d = assistant.ask(CARD_QUESTION).to_dict()
     assert {"question", "answer", "found", "score", "citations", "alternatives", "query", "timings_ms"} <= set(d)

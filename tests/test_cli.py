@@ -40,7 +40,7 @@ def test_index_then_ask_json(dirs, corpus_dir):
 def test_ask_prints_answer_with_numbered_citations(dirs):
     where, reader = dirs
     out = qa("ask", CARD_QUESTION, *where, *reader, "--threshold", "0")
-    assert "(confidence" in out.stdout and "[1] South Korea and Ukraine claim" in out.stdout
+    assert "confidence " in out.stdout and "[1] South Korea and Ukraine claim" in out.stdout
     assert "paragraph" in out.stdout
 
 
@@ -81,3 +81,12 @@ def test_help_lists_the_commands():
     out = qa("--help").stdout
     for command in ("index", "ask", "articles"):
         assert command in out
+
+
+def test_a_tentative_answer_is_printed_as_possibly():
+    from qa.cli import render_answer
+    from tests.test_render import found
+
+    text = render_answer(found(answer="12,000", score=0.39, tentative=True), 0.3)
+    assert text.startswith("Possibly: 12,000") and "low confidence 0.39" in text
+    assert render_answer(found(), 0.3).startswith("1,500   (confidence 0.91)")

@@ -157,3 +157,11 @@ def test_articles_table_and_messages_are_escaped():
     assert "<b>" not in articles_html([Info()])
     assert "<img" not in message_html("<img src=x onerror=alert(1)>")
     assert "<img" not in question_html("<img src=x onerror=alert(1)>")
+
+
+def test_a_tentative_answer_is_hedged_and_still_cited():
+    out = visible_text(reply_html(found(answer="12,000", score=0.39, tentative=True,
+                                        citations=(cite("12,000"),), alternatives=())))
+    assert "Possibly 12,000 [1]" in " ".join(out.split())
+    assert "low confidence 0.39" in out and "check it" in out
+    assert "Possibly" not in visible_text(reply_html(found()))
