@@ -172,7 +172,8 @@ def main() -> int:
         f"| precision | {'bf16 autocast' if cfg['bf16'] else 'fp32'} |",
         f"| seed | {cfg['seed']} |",
         "",
-        f"Measured: {training['steps']} steps, {training['tokens_seen']:,} tokens in {hours:.2f} h of training "
+        f"Measured: {training['steps']} steps, {training['tokens_seen']:,} tokens in "
+        + (f"{hours:.2f} h" if hours >= 1 else f"{hours * 60:.1f} minutes") + " of training "
         f"steps ({training['tokens_per_second']:.0f} tokens/s, {s_per_step:.3f} s/step) on "
         + (f"one {training['device']} GPU (bf16 autocast)" if training.get("device", "cpu") != "cpu" else
            f"{training['threads']} CPU thread(s) of a 2-core AMD EPYC (AVX-512 BF16)")
@@ -191,7 +192,7 @@ def main() -> int:
                          f"{r.get('NoAns_accuracy', '')} | {r['questions_per_second']} |")
         lines += ["", "Reproduce: `qa eval reader ../shared/data/squad/dev-v1.1-public.json` (full file) or "
                   f"`python benchmarks/reader_squad.py{' --limit ' + str(data['limit']) if data.get('limit') else ''}`.", ""]
-        lines += _targets(data["results"], finished)
+        lines += _targets(data["results"], finished or nearly)
     else:
         lines += ["Not measured yet: run `python benchmarks/reader_squad.py`.", ""]
     lines += ["## Confidence and \"no answer\"", ""]
