@@ -65,9 +65,9 @@ class Answer:
     ``answer`` is None when ``found`` is False: the articles do not hold the answer (the best
     candidate scored under the no-answer threshold). ``tentative`` marks an answer whose
     confidence is between that threshold and the reader's calibrated one: the cited passage
-    may not answer exactly this question, and the reader of the news should check it. ``alternatives`` are other answers from
-    other passages or articles, since news sources disagree; ``passages`` are the retrieved
-    passages, best first. ``query`` is the search query actually used (it differs from the
+    may not answer exactly this question, and the reader of the news should check it.
+    ``alternatives`` are other answers from other passages or articles, since news sources
+    disagree; ``passages`` are the retrieved passages, best first. ``query`` is the search query actually used (it differs from the
     question when a follow-up was resolved against the conversation).
     """
 

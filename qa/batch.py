@@ -87,6 +87,7 @@ class BatchResult:
     written: int = 0  # rows written by this run
     resumed: int = 0  # rows already in the answers file, skipped
     found: int = 0  # rows (this run and resumed) where qa gave an answer
+    tentative: int = 0  # ... of which marked tentative (low confidence)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
@@ -101,6 +102,7 @@ class BatchResult:
             "written": self.written,
             "resumed": self.resumed,
             "found": self.found,
+            "tentative": self.tentative,
             "not_found": self.written + self.resumed - self.found,
             "problems": [{"line": p.line, "message": p.message} for p in self.problems],
             "seconds": round(self.seconds, 2),
@@ -427,8 +429,9 @@ def _csv_row(header: list[str], record: list[str]) -> dict | None:
         for key in _JSON_FIELDS:
             if key in row:
                 row[key] = json.loads(row[key]) if row[key] else None
-        if "found" in row:
-            row["found"] = json.loads(row["found"])
+        for key in ("found", "tentative"):  # booleans, written as JSON
+            if key in row:
+                row[key] = json.loads(row[key])
         if "score" in row:
             row["score"] = float(row["score"])
     except ValueError:
@@ -506,6 +509,7 @@ def run_batch(
         result.seconds = time.perf_counter() - t0
     rows = [writer.done[q.id] for q in questions if q.id in writer.done]
     result.found = sum(1 for row in rows if row.get("found"))
+    result.tentative = sum(1 for row in rows if row.get("found") and row.get("tentative"))
     result.scores = score_rows(questions, writer.done)
     return result
 
@@ -590,7 +594,8 @@ def format_summary(result: BatchResult) -> str:
     d = result.to_dict()
     lines = [
         f"{d['questions']} questions: {d['written']} answered now, {d['resumed']} already done; "
-        f"{d['found']} answered, {d['not_found']} not found in the articles.",
+        f"{d['found']} answered ({d['tentative']} tentatively, with low confidence), "
+        f"{d['not_found']} not found in the articles.",
     ]
     if result.problems:
         lines.append(f"{len(result.problems)} rows skipped (see the messages above).")

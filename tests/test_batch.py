@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class FakeAssistant:
     """Answers with the question's last word, found in a passage that holds it.
 
-    A question containing "unknown" gets "not in the articles"; one containing "refuse" is
-    refused as an invalid question. Every call is recorded with the history it came with.
+    A question containing "unknown" gets "not in the articles", one containing "maybe" a
+    tentative answer; one containing "refuse" is refused as an invalid question. Every call is recorded with the history it came with.
     """
 
     def __init__(self):
@@ -49,8 +49,9 @@ class FakeAssistant:
         if "unknown" in question:
             return Answer(question, question, None, False, 0.1, passages=passages)
         cite = Citation("a1", "Title", 42, 42 + len(word), f"The word is {word}.", 30, "a1#1", 1)
-        return Answer(question, question, word, True, 0.9, citations=(cite,), passages=passages,
-                      timings_ms={"total": 1.0})
+        tentative = "maybe" in question  # a low-confidence answer
+        return Answer(question, question, word, True, 0.35 if tentative else 0.9, citations=(cite,),
+                      passages=passages, timings_ms={"total": 1.0}, tentative=tentative)
 
 
 def write(path: Path, text: str) -> Path:
@@ -178,6 +179,16 @@ def test_csv_rows_store_lists_as_json_and_read_back(tmp_path):
     reopened.close()
     assert reopened.done["1"]["passages"][1]["text"] == "The word is Paris."
     assert reopened.done["2"]["found"] is False
+
+
+def test_tentative_answers_are_counted_and_read_back_from_csv(tmp_path):
+    text = "Who is Paris?\nWho is maybe Rome?\nWhat is unknown?\n"
+    result = answer_file(FakeAssistant(), write(tmp_path / "q.txt", text), tmp_path / "a.csv", progress=False)
+    assert (result.found, result.tentative) == (2, 1)
+    assert "2 answered (1 tentatively, with low confidence), 1 not found" in format_summary(result)
+    reopened = AnswerWriter(tmp_path / "a.csv", resume=True)
+    reopened.close()
+    assert [reopened.done[i]["tentative"] for i in "123"] == [False, True, False]
 
 
 def test_an_existing_answers_file_is_not_overwritten_by_accident(tmp_path):
