@@ -26,6 +26,8 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from qa.evaluation import spread  # noqa: E402,F401 - the benchmarks subsample with it
+
 
 def data_file(relative: str) -> Path:
     """The data file ``relative`` to ``../shared/data``; exits with a clear message if missing."""
@@ -140,20 +142,6 @@ def table(headers: list[str], rows: list[list], decimals: int = 2) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def spread(items: list, limit: int | None) -> list:
-    """``limit`` items spread evenly over ``items`` (all of them when limit is None).
-
-    Benchmarks subsample this way rather than taking the first N, which would all come from
-    the first article or week.
-    """
-    if limit is None or limit >= len(items):
-        return list(items)
-    if limit <= 0:
-        return []
-    step = len(items) / limit
-    return [items[int(i * step)] for i in range(limit)]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.evaluation import best_threshold
+from qa.evaluation import best_threshold, spread
 from qa.reader import Calibration
 
 
@@ -71,9 +71,7 @@ def off_topic_questions(examples: Sequence, embedder, limit: int = 1000, k: int 
     titles = np.array([title for title, _ in keys])
     if len(set(titles)) < 2:
         raise ValueError("off-topic questions need a file with at least two articles")
-    if limit and limit < len(examples):
-        step = len(examples) / limit
-        examples = [examples[int(i * step)] for i in range(limit)]
+    examples = spread(examples, limit or None)
     p_vec = embedder.encode([paragraphs[key] for key in keys])
     q_vec = embedder.encode([ex.question for ex in examples])
     pairs = []

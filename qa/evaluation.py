@@ -32,6 +32,20 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 # ---------------------------------------------------------------------------------------------
 
 
+def spread(items: Sequence, limit: int | None) -> list:
+    """``limit`` items spread evenly over ``items`` (all of them when limit is None).
+
+    Evaluations subsample this way rather than taking the first N, which would all come from
+    the first article or week.
+    """
+    if limit is None or limit >= len(items):
+        return list(items)
+    if limit <= 0:
+        return []
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
 def normalize_answer(text: str) -> str:
     """Lower-case, remove punctuation, articles and extra white space (official SQuAD order)."""
     text = text.lower()

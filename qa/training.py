@@ -416,13 +416,14 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
     examples = add_negatives(examples, cfg.negative_ratio, cfg.seed)
     n_other = len(examples) - n_questions
     examples = cut_answer_sentences(examples, cfg.cut_answer_ratio, cfg.seed)
+    n_cut = len(examples) - n_questions - n_other
     feats = featurize(examples, tokenizer, cfg.max_length, cfg.doc_stride)
     lengths = np.array([len(x) for x in feats.input_ids])
     n_cls = sum(1 for s in feats.start_positions if s == 0)
     log.info(
         "%d questions + %d other-paragraph + %d answer-cut negatives -> %d windows (%d targeted "
         "at [CLS]), mean %.0f tokens, prepared in %.0fs",
-        n_questions, n_other, len(examples) - n_questions - n_other, len(feats), n_cls, lengths.mean(),
+        n_questions, n_other, n_cut, len(feats), n_cls, lengths.mean(),
         time.perf_counter() - t0,
     )
 
@@ -538,7 +539,7 @@ def train(cfg: TrainConfig, resume: bool = False, export_only: bool = False) -> 
         "train_questions": n_questions,
         "negatives": len(examples) - n_questions,
         "negatives_other_paragraph": n_other,
-        "negatives_answer_cut": len(examples) - n_questions - n_other,
+        "negatives_answer_cut": n_cut,
         "tokens_seen": state["tokens"],
         "train_seconds": round(state["train_seconds"], 1),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),

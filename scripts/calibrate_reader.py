@@ -26,7 +26,7 @@ def main() -> int:
 
     from qa.calibration import fit_calibration, off_topic_questions, rejecting
     from qa.embedding import Embedder
-    from qa.evaluation import evaluate_reader, read_passages
+    from qa.evaluation import evaluate_reader, read_passages, spread
     from qa.reader import Calibration, Reader
     from qa.settings import DEFAULT_READER
     from qa.squad import load_squad
@@ -45,10 +45,7 @@ def main() -> int:
         sys.exit(f"{args.file} is missing: calibration needs SQuAD v2.0 dev (../shared/data/squad/).")
 
     all_examples = load_squad(args.file)
-    examples = all_examples
-    if args.limit and args.limit < len(examples):
-        step = len(examples) / args.limit  # every k-th question: all articles, not the first few
-        examples = [examples[int(i * step)] for i in range(args.limit)]
+    examples = spread(all_examples, args.limit or None)  # every k-th question: all articles
     reader = Reader(args.reader, precision=args.precision)
     reader.warm_up()
     reader.calibration = Calibration()  # fit from raw scores, whatever is stored now
