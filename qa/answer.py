@@ -82,6 +82,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     best_guess: Candidate | None = None  # the top candidate even when not found (never shown as an answer)
     tentative: bool = False
+    # Names the question gives (places, people, organisations, years) that the answer's article
+    # never mentions: the answer may be about another event, so it is at most tentative.
+    unmentioned: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The stable JSON form (see the module docstring)."""
@@ -99,6 +102,7 @@ class Answer:
             ],
             "passages": [asdict(p) | {"similarity": round(p.similarity, 4)} for p in self.passages],
             "query": self.query,
+            "unmentioned": list(self.unmentioned),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

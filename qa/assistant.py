@@ -22,12 +22,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
-from qa.chunking import sentence_spans
-from qa.corpus import UnusableFile, paragraph_number, read_file
+from qa.answer import Answer, Candidate, RetrievedPassage, Turn
+from qa.answer_type import QuestionProfile
+from qa.answer_type import profile as question_profile
+from qa.answerability import Answerability
+from qa.candidates import CandidateBuilder, ScoredCandidate
+from qa.corpus import UnusableFile, read_file
 from qa.embedding import Embedder
-from qa.errors import InvalidInput, InvalidQuestion
-from qa.evaluation import normalize_answer
+from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -37,6 +39,7 @@ from qa.store import ArticleInfo, IndexSnapshot
 log = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+_UNSET = object()
 
 
 class Assistant:
@@ -53,6 +56,8 @@ class Assistant:
             precision=s.reader_precision,
         )
         self._snapshot: IndexSnapshot | None = None
+        self._answerability: Answerability | None | object = _UNSET
+        self._word_vectors: dict[str, object] = {}
         self._lock = threading.RLock()
         if s.threads:
             import torch
@@ -169,18 +174,31 @@ class Assistant:
         t1 = time.perf_counter()
         passages = self.retriever.retrieve(snapshot, query)
         t2 = time.perf_counter()
-        # The reader reads the resolved query: "And how many could eventually be sent?" alone
-        # does not say what is sent (measured on the sample article: the right span's confidence
-        # 0.33 from the question as typed, 0.39 from the resolved query).
-        output = self.reader.read(query, [p.text for p in passages])
-        t3 = time.perf_counter()
-        answer = self._compose(snapshot, question, query, passages, output)
+        answer, t3 = self._read_and_compose(snapshot, question, query, passages)
         t4 = time.perf_counter()
         timings = {
             "resolve": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
             "read": (t3 - t2) * 1000, "compose": (t4 - t3) * 1000, "total": (t4 - t0) * 1000,
         }
         return _replace_timings(answer, timings)
+
+    def answer_from(self, question: str, passages: Sequence[Passage], query: str | None = None) -> Answer:
+        """Answer ``question`` from the given ``passages`` instead of retrieving them: the rest of
+        `ask` (read, candidates, decision). For evaluations that control what is read, e.g. with
+        the passage that holds the answer left out."""
+        question = self._check_question(question)
+        answer, _ = self._read_and_compose(self.snapshot(), question, query or question, list(passages))
+        return answer
+
+    def _read_and_compose(
+        self, snapshot: IndexSnapshot, question: str, query: str, passages: list[Passage]
+    ) -> tuple[Answer, float]:
+        # The reader reads the resolved query: "And how many could eventually be sent?" alone
+        # does not say what is sent (measured on the sample article: the right span's confidence
+        # 0.33 from the question as typed, 0.39 from the resolved query).
+        output = self.reader.read(query, [p.text for p in passages])
+        read_done = time.perf_counter()
+        return self._compose(snapshot, question, query, passages, output), read_done
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -198,89 +216,112 @@ class Assistant:
         self, snapshot: IndexSnapshot, question: str, query: str,
         passages: list[Passage], output: ReaderOutput,
     ) -> Answer:
-        """Turn reader spans into candidates: merge equal answers, drop overlapping variants,
-        and decide between an answer and "not in the articles"."""
+        """Decide between an answer, a tentative answer and "not in the articles", and pick the
+        other reports, from the candidates (`qa.candidates`) and their probabilities
+        (`qa.answerability`)."""
         s = self.settings
-        texts: dict[str, str] = {}
-
-        def cite(passage: Passage, start: int, end: int) -> Citation:
-            rec = passage.record
-            if rec.chunk.article_id not in texts:
-                texts[rec.chunk.article_id] = snapshot.article_text(rec.chunk.article_id)
-            a_start = rec.chunk.start + start
-            return Citation(
-                article_id=rec.chunk.article_id, title=rec.title, start=a_start,
-                end=rec.chunk.start + end, passage=rec.chunk.text, passage_start=rec.chunk.start,
-                chunk_id=rec.chunk.id, paragraph=paragraph_number(texts[rec.chunk.article_id], a_start),
-                url=rec.url, date=rec.date, source=rec.source,
-            )
-
-        groups: dict[str, dict] = {}
-        for span in output.spans:
-            key = normalize_answer(span.text)
-            if not key:
-                continue
-            conf = self.reader.confidence(span)
-            passage = passages[span.context_index]
-            g = groups.setdefault(key, {"text": span.text, "score": conf, "places": {}})
-            if conf > g["score"]:
-                g["score"], g["text"] = conf, span.text
-            place = (passage.record.chunk.article_id, passage.record.chunk.start + span.start,
-                     passage.record.chunk.start + span.end)
-            if place not in g["places"] or g["places"][place][0] < conf:
-                g["places"][place] = (conf, passage, span)
-        ranked = sorted(groups.values(), key=lambda g: g["score"], reverse=True)
-
-        kept: list[Candidate] = []
-        claimed: list[tuple[str, int, int]] = []
-        for g in ranked:
-            places: list = []
-            for place, value in sorted(g["places"].items(), key=lambda kv: -kv[1][0]):
-                if not any(_overlaps(place, p) for p, _ in places):
-                    places.append((place, value))  # one citation per place in the article
-            if any(_overlaps(p, c) for p, _ in places for c in claimed):
-                # A variant of an answer already kept ("13,000" / "as many as 13,000"), or a
-                # fragment of the very sentence it was read from ("many"): not another report.
-                continue
-            citations = tuple(cite(passage, span.start, span.end) for _, (_, passage, span) in places)
-            kept.append(Candidate(g["text"], g["score"], citations))
-            claimed.extend(_sentence_of(place, passage) for place, (_, passage, _) in places)
-            if len(kept) > s.max_alternatives:
-                break
-
+        ranked = self.candidates(snapshot, query, passages, output)
+        floor, threshold = self.no_answer_threshold, self.confident_threshold
+        # An answer from an article that mentions what the question names (its places, people,
+        # years) ranks above one from an article that does not: that one is about another event.
+        ranked.sort(key=lambda c: (c.score >= floor and not c.names_missing, c.score), reverse=True)
         retrieved = tuple(
             RetrievedPassage(p.record.chunk.article_id, p.record.title, p.record.chunk.id,
                              p.record.chunk.start, p.record.chunk.end, p.text, p.similarity)
             for p in passages
         )
-        threshold = self.no_answer_threshold
-        best = kept[0] if kept else None
-        if best is None or best.score < threshold:
+        best = ranked[0] if ranked else None
+        if best is None or best.score < floor:
             return Answer(question=question, query=query, answer=None, found=False,
-                          score=best.score if best else 0.0, passages=retrieved, best_guess=best)
-        floor = max(s.min_alternative_ratio * best.score, s.min_alternative_score)
-        alternatives = tuple(c for c in kept[1:] if c.score >= floor)[: s.max_alternatives]
+                          score=best.score if best else 0.0, passages=retrieved,
+                          best_guess=best.candidate if best else None)
+        profile = question_profile(query)
+        claimed = list(best.sentences())
+        alternatives: list[Candidate] = []
+        for c in ranked[1:]:
+            if len(alternatives) >= s.max_alternatives:
+                break
+            if not self._is_other_report(c, best, profile, floor):
+                continue
+            if any(_overlaps(a, b) for a in c.sentences() for b in claimed):
+                # A fragment of a sentence already answered from ("many" in "as many as
+                # 13,000"): not another report.
+                continue
+            alternatives.append(c.candidate)
+            claimed.extend(c.sentences())
         return Answer(
-            question=question, query=query, answer=best.answer, found=True, score=best.score,
-            citations=best.citations, alternatives=alternatives, passages=retrieved, best_guess=best,
-            tentative=best.score < self.confident_threshold,
+            question=question, query=query, answer=best.candidate.answer, found=True, score=best.score,
+            citations=best.candidate.citations, alternatives=tuple(alternatives), passages=retrieved,
+            best_guess=best.candidate,
+            # An answer from an article that does not mention what the question names is at
+            # most tentative, however sure the reader is.
+            tentative=best.score < threshold or best.names_missing, unmentioned=best.unmentioned,
         )
+
+    @staticmethod
+    def _is_other_report(c: ScoredCandidate, best: ScoredCandidate, profile: QuestionProfile, floor: float) -> bool:
+        """Another report answers the same question: it passes the same floor as an answer, is
+        of the question's answer type, counts the same thing, and comes from an article about
+        the question's subject (one that names what the question names, if the answer's does)."""
+        f = c.features
+        if c.score < floor or f.type_miss or f.unit_miss:
+            return False
+        return not (c.names_missing and not best.names_missing)
+
+    def candidates(
+        self, snapshot: IndexSnapshot, query: str, passages: Sequence[Passage], output: ReaderOutput,
+    ) -> list[ScoredCandidate]:
+        """The distinct candidate answers read in ``passages``, most probable first (see
+        `qa.candidates`); public for fitting and evaluating the answerability model."""
+        builder = CandidateBuilder(self.reader.calibration, self.answerability, snapshot.article_text,
+                                   self._related_words)
+        return builder.build(question_profile(query), passages, output)
+
+    @property
+    def answerability(self) -> Answerability | None:
+        """The answerability model stored with the reader, loaded once (None: there is none, or
+        `Settings.answerability` is off, and the reader's own confidence decides)."""
+        if not self.settings.answerability:
+            return None
+        if self._answerability is _UNSET:
+            self.reader.warm_up()
+            folder = Path(self.settings.reader_model)
+            try:
+                self._answerability = Answerability.load(folder) if folder.is_dir() else None
+            except ValueError as exc:
+                raise ModelProblem(str(exc)) from exc
+        return self._answerability
+
+    def _related_words(self, word: str, others: list[str]) -> float:
+        """The highest cosine similarity between ``word`` and ``others`` (embedder vectors,
+        cached: the same few nouns recur)."""
+        missing = [w for w in (word, *others) if w not in self._word_vectors]
+        if missing:
+            for w, v in zip(missing, self.embedder.encode(missing)):
+                if len(self._word_vectors) > 50_000:
+                    self._word_vectors.clear()
+                self._word_vectors[w] = v
+        target = self._word_vectors[word]
+        return max(float(target @ self._word_vectors[w]) for w in others)
 
     @property
     def no_answer_threshold(self) -> float:
         """Below this confidence the articles "do not say": from the settings if set, else the
-        reader's calibrated floor (`qa.reader.Calibration.answer_floor`)."""
+        answerability model's floor, else the reader's (`qa.reader.Calibration.answer_floor`)."""
         if self.settings.no_answer_threshold is not None:
             return self.settings.no_answer_threshold
-        self.reader.warm_up()
+        model = self.answerability
+        if model is not None:
+            return model.floor
         return self.reader.calibration.answer_floor
 
     @property
     def confident_threshold(self) -> float:
-        """From this confidence up an answer is not tentative: the reader's calibrated
-        threshold (never below the no-answer threshold)."""
-        self.reader.warm_up()
-        return max(self.reader.calibration.threshold, self.no_answer_threshold)
+        """From this confidence up an answer is not tentative: the answerability model's
+        threshold, else the reader's (never below the no-answer threshold)."""
+        model = self.answerability
+        confident = model.threshold if model is not None else self.reader.calibration.threshold
+        return max(confident, self.no_answer_threshold)
 
 
 def resolve_query(question: str, history: Sequence[Turn]) -> str:
@@ -292,16 +333,6 @@ def resolve_query(question: str, history: Sequence[Turn]) -> str:
     except ImportError:  # pragma: no cover - qa.followup is part of the package
         return question
     return resolve(question, history)
-
-
-def _sentence_of(place: tuple[str, int, int], passage: Passage) -> tuple[str, int, int]:
-    """The sentence of ``passage`` holding the answer at ``place``, in article offsets."""
-    article_id, start, end = place
-    base = passage.record.chunk.start
-    for s_start, s_end in sentence_spans(passage.text):
-        if s_start <= start - base < s_end:
-            return article_id, base + s_start, max(base + s_end, end)
-    return place
 
 
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:

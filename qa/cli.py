@@ -171,6 +171,9 @@ def render_answer(answer: Answer, threshold: float) -> str:
     if answer.found and answer.tentative:
         lines.append(f"Possibly: {answer.answer}   (low confidence {answer.score:.2f}: the passage may "
                      "not answer exactly this question; check it)")
+        if answer.unmentioned:
+            lines.append(f"  The cited article never mentions {', '.join(answer.unmentioned)}: it may be "
+                         "about another event.")
     elif answer.found:
         lines.append(f"{answer.answer}   (confidence {answer.score:.2f})")
     if answer.found:

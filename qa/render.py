@@ -74,6 +74,11 @@ def reply_html(answer: Answer) -> str:
                 f'<span class="qa-confidence">low confidence {answer.score:.2f}</span></p>'
                 '<p class="qa-muted">The cited passage may not answer exactly this question: check it.</p>'
             )
+            if answer.unmentioned:
+                parts.append(
+                    '<p class="qa-muted qa-unmentioned">The cited article never mentions '
+                    f'{escape(", ".join(answer.unmentioned))}: it may be about another event.</p>'
+                )
         else:
             parts.append(
                 f'<p class="qa-answer"><strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> '

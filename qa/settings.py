@@ -39,14 +39,15 @@ class Settings:
     reader_precision: str = "bf16"
     max_answer_tokens: int = 30
     max_alternatives: int = 4
-    # Below this calibrated confidence the answer is "not in the articles". None: take the
-    # floor stored with the reader (calibration.json: its tentative threshold), else 0.5.
-    # Answers between the floor and the reader's calibrated threshold are marked tentative.
+    # Below this confidence the answer is "not in the articles". None: the floor fitted with the
+    # reader (answerability.json, see qa.answerability; else calibration.json's tentative
+    # threshold). Answers between the floor and the fitted confident threshold are tentative;
+    # other reports must pass the same floor.
     no_answer_threshold: float | None = None
-    # Alternatives scoring below this share of the best answer's confidence are not shown.
-    min_alternative_ratio: float = 0.15
-    # ... and below this confidence at all.
-    min_alternative_score: float = 0.05
+    # Decide answer / tentative / not found with the answerability model fitted on news
+    # (models/reader/answerability.json, see qa.answerability). False: with the reader's own
+    # SQuAD-fitted confidence alone (for comparisons).
+    answerability: bool = True
     max_question_chars: int = 1000
     max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
     max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)

@@ -1,0 +1,223 @@
+"""Answer types: what kind of span a question asks for, and whether a span is of that kind.
+
+"How many ..." wants a quantity, "when ..." a date or time, "who ..." a person or organisation,
+"where ..." a place. The classic open-domain QA systems check this (the expected answer type of
+Harabagiu et al., "FALCON", TREC 2000; the question classes of Li & Roth, "Learning Question
+Classifiers", COLING 2002). qa uses it twice: as evidence that a candidate answers the question
+(`qa.answerability`), and to keep "other reports" to spans of the question's type, so a count of
+containers is never listed beside counts of troops.
+
+Plain patterns, no model: question words are a closed class in English, and the span checks
+(digits and number words; months, weekdays and years; capitalised names) are what a named-entity
+tagger would decide for the short spans a reader returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AnswerType(StrEnum):
+    QUANTITY = "quantity"  # how many / how much / what percentage / how old / how long
+    DATE = "date"  # when / what year / what day / what time
+    PERSON = "person"  # who / whom / whose (a person or an organisation: a name)
+    PLACE = "place"  # where / what country / which city
+    OTHER = "other"  # what / which / why / how: no type check
+
+
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about as into over after before between under during
+and or but nor so yet if than then that this these those there here it its is are was were be
+been being am do does did done have has had having will would shall should can could may might
+must not no yes what which who whom whose when where why how i you he she we they me him her us
+them my your his our their mine yours hers ours theirs also just only very more most many much
+such some any each every all both either neither other another own same up down out off again
+further once s t said says say according
+""".split())
+
+_NUMBER_WORDS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    "fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+    "ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|"
+    "dozens|half|third|quarter|percent|per cent|score"
+)
+_QUANTITY_SPAN = re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DATE_SPAN = re.compile(
+    rf"\b(?:{_MONTHS}|{_DAYS})\b|\b(?:1[5-9]|20)\d\d(?:s)?\b|\b\d{{1,2}}[:.]\d\d\b|\b[ap]\.?m\b|"
+    r"\b(?:yesterday|today|tonight|tomorrow|morning|afternoon|evening|night|noon|midnight|week|weekend|"
+    r"month|year|decade|century|spring|summer|autumn|fall|winter|christmas|easter|ago|later|earlier|"
+    r"since|until|days?|hours?|minutes?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*")
+
+_QUANTITY_Q = re.compile(
+    r"\bhow (?:many|much|old|long|far|big|large|high|tall|deep|heavy|fast|often)\b|"
+    r"\b(?:what|which) (?:number|percentage|percent|share|proportion|amount|sum|figure|total|price|"
+    r"cost|age|rate|score|distance|speed|temperature)\b|\bwhat (?:was|is|were|are) the (?:number|"
+    r"percentage|amount|total|death toll|toll|price|cost|age|rate|score)\b|\bhow much\b|\bdeath toll\b",
+    re.IGNORECASE,
+)
+_DATE_Q = re.compile(
+    r"^\s*when\b|\b(?:in |on |by |since |until )?(?:what|which) (?:year|date|day|month|time|decade|"
+    r"century|week|season|hour)\b|\bwhen (?:did|does|do|will|was|were|is|are|has|have|had|would|could)\b",
+    re.IGNORECASE,
+)
+_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose) (?:is|was|were|are|did|has|have|had|will)\b|"
+                       r"\b(?:what|which) (?:person|man|woman|leader|president|company|organi[sz]ation|team|"
+                       r"party|group|player|actor|actress|singer|author|official|minister|ceo|firm|club|"
+                       r"band|agency|candidate)\b", re.IGNORECASE)
+_PLACE_Q = re.compile(r"^\s*where\b|\bwhere (?:did|does|do|is|was|were|are|will|has|have|had)\b|"
+                      r"\b(?:what|which) (?:country|city|state|nation|town|village|region|province|county|"
+                      r"continent|island|place|capital|location|area|territory|district|neighbou?rhood)\b",
+                      re.IGNORECASE)
+_HOW_MANY_AT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+_MODIFIERS = frozenset("new total additional more other extra estimated approximately about around nearly "
+                       "roughly current former young old active".split())
+_WORDS = re.compile(r"[\w'\u2019]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What a question asks for, worked out once per question.
+
+    ``counted`` is the head noun of a "how many ..." question ("troops" in "How many North
+    Korean troops have arrived?"), None otherwise. ``terms`` are the question's content words,
+    lower-cased; ``names`` its capitalised words and numbers after the first word, as written (the
+    places, people, organisations and years that pin down which event it is about).
+    """
+
+    answer_type: AnswerType
+    counted: str | None
+    terms: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def profile(question: str) -> QuestionProfile:
+    """The `QuestionProfile` of ``question``."""
+    return QuestionProfile(expected_type(question), counted_noun(question), content_terms(question),
+                           named_terms(question))
+
+
+def expected_type(question: str) -> AnswerType:
+    """The type of answer ``question`` asks for (`AnswerType.OTHER` when unsure)."""
+    if _QUANTITY_Q.search(question):
+        return AnswerType.QUANTITY
+    if _DATE_Q.search(question):
+        return AnswerType.DATE
+    if _PLACE_Q.search(question):
+        return AnswerType.PLACE
+    if _PERSON_Q.search(question):
+        return AnswerType.PERSON
+    return AnswerType.OTHER
+
+
+def fits(answer_type: AnswerType, span: str) -> bool | None:
+    """Whether ``span`` is of ``answer_type``; None when the type is `AnswerType.OTHER`.
+
+    Names (person, place) are judged by capitalisation: a lower-case span such as "the police"
+    can still answer "who", so a miss there is weak evidence; quantities and dates are reliable.
+    """
+    if answer_type is AnswerType.QUANTITY:
+        return bool(_QUANTITY_SPAN.search(span))
+    if answer_type is AnswerType.DATE:
+        return bool(_DATE_SPAN.search(span))
+    if answer_type in (AnswerType.PERSON, AnswerType.PLACE):
+        return bool(_NAME.search(span))
+    return None
+
+
+def counted_noun(question: str) -> str | None:
+    """The noun counted by a "how many/much ..." question, lower-cased, or None.
+
+    The first lower-case content word after "how many" that is not a modifier: "troops" in
+    "How many North Korean troops ...", "people" in "How many people watched ...".
+    """
+    m = _HOW_MANY_AT.search(question)
+    if not m:
+        return None
+    for i, w in enumerate(_WORDS.findall(question[m.end():])[:6]):
+        low = w.lower()
+        if low in STOPWORDS:
+            if i == 0:
+                return None  # "How much did it cost?": nothing counted by name
+            break
+        if w[:1].isupper() or low in _MODIFIERS or low.endswith(("ed", "ing")) or any(c.isdigit() for c in w):
+            continue
+        return low
+    return None
+
+
+def content_terms(text: str) -> tuple[str, ...]:
+    """Lower-cased words of ``text`` that are not stop words, in order, each once."""
+    seen: dict[str, None] = {}
+    for w in _WORDS.findall(text):
+        w = w.lower().replace("\u2019", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w and w not in STOPWORDS:
+            seen.setdefault(w, None)
+    return tuple(seen)
+
+
+def named_terms(question: str) -> tuple[str, ...]:
+    """Capitalised words (not the first word) and numbers of ``question``, as written, each once."""
+    words = _WORDS.findall(question)
+    names: dict[str, str] = {}
+    for i, w in enumerate(words):
+        w = w.replace("\u2019", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        acronym = len(w) > 1 and w.isupper()  # "US", "UN", "NATO"
+        if (i > 0 and w[:1].isupper() and (acronym or w.lower() not in STOPWORDS)) or any(ch.isdigit() for ch in w):
+            names.setdefault(w.lower(), w)
+    return tuple(names.values())
+
+
+def stem(word: str) -> str:
+    """A crude plural/possessive strip, enough to match "troops" with "troop" and "Korea's" with
+    "Korea" when comparing question terms with article text."""
+    word = word.lower()
+    for suffix in ("'s", "ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def mentions(name: str, stems: set[str]) -> bool:
+    """Whether a text whose `word_stems` are ``stems`` mentions ``name``: the same stem, or a
+    word sharing its first letters ("Korean" -> "Korea", "Iranian" -> "Iran", "American" ->
+    "America"), since news names a country by its adjective as often as by its name."""
+    s = stem(name)
+    if s in stems:
+        return True
+    if len(s) < 5 or s.isdigit():
+        return False
+    prefix = s[: max(4, len(s) - 3)]
+    return any(w.startswith(prefix) for w in stems)
+
+
+def word_stems(text: str) -> set[str]:
+    """The set of `stem` of every word of ``text``."""
+    return {stem(w.replace("\u2019", "'")) for w in _WORDS.findall(text)}
+
+
+def words_after(text: str, end: int, n: int = 4) -> list[str]:
+    """Up to ``n`` words following position ``end`` of ``text`` up to the first stop word or
+    punctuation mark: the noun phrase a number counts ("13,000 [containers filled]")."""
+    out: list[str] = []
+    for m in re.finditer(r"[\w'\u2019-]+|[^\w\s]", text[end : end + 120]):
+        w = m.group()
+        if not re.match(r"[\w]", w) or w.lower() in STOPWORDS:
+            break
+        out.append(w.lower())
+        if len(out) >= n:
+            break
+    return out

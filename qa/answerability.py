@@ -1,0 +1,148 @@
+"""Answerability: is this candidate the answer to the question, given everything qa knows?
+
+The reader's own confidence (`qa.reader.Calibration`) was fitted on SQuAD, one Wikipedia
+paragraph per question. Asked of many news articles, it misfires both ways: plain statements
+("A total of 39 are confirmed dead") come out hedged, and a figure from a nearby sentence, or
+from an article about another event of the same kind, comes out confident. So the decision
+"answer / tentative / not in the articles" is made here, by a logistic regression over evidence
+the reader does not see (the features of `AnswerFeatures`): the reader's margin over no-answer
+and span score, the passage's retrieval rank and similarity, how many articles give the same
+answer, whether the span is of the question's answer type (`qa.answer_type`), whether the
+counted thing matches ("13,000 containers" for a question about troops), how many of the
+question's words are in the answer's sentence and passage, and whether the places, people,
+organisations and years that the question names occur in the answer's article at all.
+
+It is fitted in the setting the product runs in, `Assistant.ask` over an index, on news
+(`scripts/fit_answerability.py`): RealTimeQA 2020-21 questions over the corpus of all quiz
+evidence passages (answerable), the same questions with their own evidence left out
+("near-topic": the corpus is about the same weeks but does not hold the answer), and asked of
+the BBC 2004-05 corpus ("off-topic"), plus SQuAD v2.0's unanswerable questions. 2022 is held
+out for the benchmarks. The model is stored as JSON next to the reader
+(``answerability.json``: feature names, standardisation, weights and the two thresholds), never
+pickled. Without that file the reader's confidence decides, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+ANSWERABILITY_FILE = "answerability.json"
+
+
+@dataclass(frozen=True)
+class AnswerFeatures:
+    """The evidence about one candidate answer. Every field is a float, so the dataclass is the
+    feature vector (in field order); the model file records the names it was fitted with.
+
+    Counts are ``log1p``-scaled; shares are 0..1; flags are 0 or 1.
+    """
+
+    margin: float  # reader: best span score minus its window's [CLS] score (logits)
+    span_score: float  # reader: start + end logit of the best span
+    reader_confidence: float  # qa.reader.Calibration (SQuAD-fitted), 0..1
+    rank: float  # log1p(retrieval rank of the passage, 0 = first)
+    similarity: float  # cosine similarity of that passage to the query
+    top_similarity: float  # cosine similarity of the first passage (how on-topic the corpus is)
+    articles: float  # log1p(other articles giving the same answer)
+    type_fit: float  # the question's answer type is known and the span is of it
+    type_miss: float  # ... and it is not
+    unit_match: float  # "how many X": the number counts X (or a word close to it)
+    unit_miss: float  # ... it counts something else ("13,000 containers" for troops)
+    sentence_terms: float  # share of the question's words in the answer's sentence (or the one before)
+    passage_terms: float  # share in the whole passage
+    names_missing: float  # share of the question's names (places, people, years) absent from the article
+    answer_in_question: float  # share of the answer's words that the question already has
+    length: float  # log1p(words in the answer)
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f.name)) for f in fields(self)]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """P(candidate is a right answer) = sigmoid(w . (x - mean) / scale + bias).
+
+    ``threshold``: from here up an answer is shown as confident; ``floor``: from here up to
+    ``threshold`` it is tentative; below it the articles "do not say". Both are fitted on the
+    fitting split (see `scripts/fit_answerability.py`; the report records how).
+    """
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    floor: float
+    fitted_on: str = ""
+    report: dict | None = None
+
+    def probability(self, features: AnswerFeatures) -> float:
+        values = asdict(features)
+        z = self.bias
+        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
+            z += w * (values.get(name, 0.0) - m) / (s or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def load(cls, folder: Path) -> Answerability | None:
+        """The model stored with the reader in ``folder``, or None when there is none.
+
+        Raises:
+            ValueError: the file is there but is not an answerability model of this version.
+        """
+        path = Path(folder) / ANSWERABILITY_FILE
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            model = cls(
+                features=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
+                weights=tuple(data["weights"]), bias=float(data["bias"]), threshold=float(data["threshold"]),
+                floor=float(data["floor"]), fitted_on=data.get("fitted_on", ""), report=data.get("report"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a valid answerability model: {exc}") from exc
+        unknown = set(model.features) - set(AnswerFeatures.names())
+        if unknown or not (len(model.mean) == len(model.scale) == len(model.weights) == len(model.features)):
+            raise ValueError(f"{path} was fitted with other features ({sorted(unknown)}); refit it with "
+                             "scripts/fit_answerability.py")
+        return model
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / ANSWERABILITY_FILE
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def fit(
+    features: Sequence[AnswerFeatures], labels: Sequence[int], c: float = 1.0,
+    names: Sequence[str] | None = None,
+) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...], float]:
+    """Fit the logistic regression (scikit-learn, L2, ``C=c``) on standardised features.
+
+    Returns (feature names, mean, scale, weights, bias) for `Answerability`.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    names = tuple(names or AnswerFeatures.names())
+    all_names = AnswerFeatures.names()
+    cols = [all_names.index(n) for n in names]
+    x = np.array([f.vector() for f in features], dtype=float)[:, cols]
+    y = np.asarray(labels, dtype=int)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((x - mean) / scale, y)
+    return (names, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
+            tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]))

@@ -1,0 +1,280 @@
+"""Candidate answers: the reader's spans turned into distinct answers with their evidence.
+
+A reader returns many spans per passage. Here they become candidates a person would recognise
+as different answers:
+
+- a span that runs across a sentence end is not an answer (it is two fragments);
+- the same answer in other words ("the Marlow Tower", "roof of the Marlow Tower") is one
+  candidate with every place it was read, as long as their numbers agree (1,500 and 12,000
+  never merge);
+- each candidate gets its `AnswerFeatures` (`qa.answerability`), from the place where the
+  reader liked it best, and a probability of being right from the fitted model.
+
+What to show (the answer, tentative or not, other reports) is decided by the `Assistant` from
+these candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.answer import Candidate, Citation
+from qa.answer_type import (
+    AnswerType,
+    QuestionProfile,
+    content_terms,
+    fits,
+    mentions,
+    stem,
+    word_stems,
+    words_after,
+)
+from qa.answerability import Answerability, AnswerFeatures
+from qa.chunking import sentence_spans
+from qa.corpus import paragraph_number
+from qa.evaluation import normalize_answer
+from qa.reader import Calibration, ReaderOutput, Span
+from qa.retrieval import Passage
+
+# How close (cosine of word embeddings) the noun a number counts must be to the question's
+# counted noun to count as the same thing: "soldiers" for "troops" (0.67 with MiniLM) passes,
+# "containers" (0.33) does not.
+UNIT_SIMILARITY = 0.5
+_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one candidate was read: a span of a retrieved passage."""
+
+    rank: int  # the passage's position in the retrieval results
+    passage: Passage
+    span: Span
+    reader_confidence: float
+    sentence: tuple[int, int]  # the sentence holding the span, in article offsets
+
+    @property
+    def article_id(self) -> str:
+        return self.passage.record.chunk.article_id
+
+    @property
+    def start(self) -> int:
+        return self.passage.record.chunk.start + self.span.start
+
+    @property
+    def end(self) -> int:
+        return self.passage.record.chunk.start + self.span.end
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    """A candidate answer with its evidence and its probability of being right (``score``)."""
+
+    candidate: Candidate
+    features: AnswerFeatures
+    places: tuple[Place, ...]  # best first, at most one per place in an article
+    unmentioned: tuple[str, ...] = ()  # names of the question its best article never mentions
+
+    @property
+    def score(self) -> float:
+        return self.candidate.score
+
+    @property
+    def names_missing(self) -> bool:
+        return bool(self.unmentioned)
+
+    def sentences(self) -> list[tuple[str, int, int]]:
+        """(article id, start, end) of each sentence an answer was read in."""
+        return [(p.article_id, *p.sentence) for p in self.places]
+
+
+class CandidateBuilder:
+    """Builds `ScoredCandidate` lists for one question.
+
+    Args:
+        calibration: the reader's SQuAD-fitted confidence (a feature, and the score when
+            ``model`` is None).
+        model: the fitted `Answerability`, or None.
+        article_text: article id -> its stored text (for citations and the names check).
+        related: (word, [words]) -> the highest cosine similarity between ``word`` and the
+            words, for the counted-thing check; None to compare words literally only.
+    """
+
+    def __init__(
+        self, calibration: Calibration, model: Answerability | None,
+        article_text: Callable[[str], str], related: Callable[[str, list[str]], float] | None = None,
+    ):
+        self.calibration = calibration
+        self.model = model
+        self._article_text = article_text
+        self._texts: dict[str, str] = {}
+        self._stems: dict[str, set[str]] = {}
+        self._related = related
+
+    def build(self, profile: QuestionProfile, passages: Sequence[Passage], output: ReaderOutput) -> list[ScoredCandidate]:
+        """Distinct candidates, most probable first."""
+        groups = self._group(passages, output)
+        top_similarity = passages[0].similarity if passages else 0.0
+        scored = []
+        for _key, places in groups:
+            places = sorted(places, key=lambda p: -p.reader_confidence)
+            best = places[0]
+            features = self._features(profile, best, places, top_similarity)
+            score = self.model.probability(features) if self.model else best.reader_confidence
+            citations = tuple(self._cite(p) for p in places)
+            stems = self._article_stems(best.article_id)
+            unmentioned = tuple(n for n in profile.names if not mentions(n, stems))
+            scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
+                                          unmentioned))
+        scored.sort(key=lambda c: -c.score)
+        return scored
+
+    # -- grouping ---------------------------------------------------------------------------
+
+    def _group(self, passages: Sequence[Passage], output: ReaderOutput) -> list[tuple[str, list[Place]]]:
+        sentences: dict[int, list[tuple[int, int]]] = {}
+        groups: dict[str, dict[tuple[str, int, int], Place]] = {}
+        for span in output.spans:
+            key = normalize_answer(span.text)
+            if not key:
+                continue
+            i = span.context_index
+            passage = passages[i]
+            if i not in sentences:
+                sentences[i] = sentence_spans(passage.text)
+            sentence = next(((s, e) for s, e in sentences[i] if s <= span.start < e), None)
+            if sentence is None or span.end > sentence[1]:
+                continue  # runs across a sentence end: two fragments, not an answer
+            base = passage.record.chunk.start
+            place = Place(i, passage, span, self.calibration.confidence(span), (base + sentence[0], base + sentence[1]))
+            where = (place.article_id, place.start, place.end)
+            kept = groups.setdefault(key, {})
+            if where not in kept or kept[where].reader_confidence < place.reader_confidence:
+                kept[where] = place
+        merged: list[tuple[str, list[Place]]] = []
+        # The best-read wording of an answer absorbs the other wordings of it.
+        for key, places in sorted(groups.items(), key=lambda kv: -max(p.reader_confidence for p in kv[1].values())):
+            for other_key, other_places in merged:
+                if same_answer(key, other_key):
+                    other_places.extend(places.values())
+                    break
+            else:
+                merged.append((key, list(places.values())))
+        result = []
+        for key, places in merged:
+            distinct: list[Place] = []
+            for p in sorted(places, key=lambda p: -p.reader_confidence):
+                if not any(p.article_id == q.article_id and p.start < q.end and q.start < p.end for q in distinct):
+                    distinct.append(p)  # one citation per place in an article
+            result.append((key, distinct))
+        return result
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def _features(self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float) -> AnswerFeatures:
+        text = self._text(best.article_id)
+        sentence = text[best.sentence[0] : best.sentence[1]]
+        before = _previous_sentence(text, best.sentence[0])
+        terms = [stem(t) for t in profile.terms]
+        sentence_stems = word_stems(before + " " + sentence)
+        passage_stems = word_stems(best.passage.text)
+        article_stems = self._article_stems(best.article_id)
+        answer_terms = [stem(t) for t in content_terms(best.span.text)]
+        type_fit = fits(profile.answer_type, best.span.text)
+        unit = self._unit(profile, best, sentence, before) if profile.answer_type is AnswerType.QUANTITY else None
+        return AnswerFeatures(
+            margin=best.span.margin,
+            span_score=best.span.score,
+            reader_confidence=best.reader_confidence,
+            rank=math.log1p(best.rank),
+            similarity=best.passage.similarity,
+            top_similarity=top_similarity,
+            articles=math.log1p(len({p.article_id for p in places}) - 1),
+            type_fit=float(type_fit is True),
+            type_miss=float(type_fit is False),
+            unit_match=float(unit is True),
+            unit_miss=float(unit is False),
+            sentence_terms=_share(terms, sentence_stems),
+            passage_terms=_share(terms, passage_stems),
+            names_missing=(sum(not mentions(n, article_stems) for n in profile.names) / len(profile.names)
+                           if profile.names else 0.0),
+            answer_in_question=_share(answer_terms, set(terms)),
+            length=math.log1p(len(best.span.text.split())),
+        )
+
+    def _unit(self, profile: QuestionProfile, best: Place, sentence: str, before: str) -> bool | None:
+        """Whether the number of the span counts what the question counts (None: can't tell)."""
+        counted = profile.counted
+        if not counted:
+            return None
+        span_text = best.span.text
+        numbers = list(_NUMBER.finditer(span_text))
+        if not numbers:
+            return None
+        inside = content_terms(span_text[numbers[-1].end():])
+        after = words_after(best.passage.text, best.span.end)
+        nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
+        if not nouns:
+            # "... could eventually rise to 12,000.": the count's subject is earlier in the text.
+            return True if stem(counted) in word_stems(before + " " + sentence) else None
+        if stem(counted) in {stem(n) for n in nouns}:
+            return True
+        if self._related is None:
+            return False
+        return self._related(counted, nouns) >= UNIT_SIMILARITY
+
+    def _text(self, article_id: str) -> str:
+        if article_id not in self._texts:
+            self._texts[article_id] = self._article_text(article_id)
+        return self._texts[article_id]
+
+    def _article_stems(self, article_id: str) -> set[str]:
+        if article_id not in self._stems:
+            self._stems[article_id] = word_stems(self._text(article_id))
+        return self._stems[article_id]
+
+    def _cite(self, place: Place) -> Citation:
+        rec = place.passage.record
+        return Citation(
+            article_id=rec.chunk.article_id, title=rec.title, start=place.start, end=place.end,
+            passage=rec.chunk.text, passage_start=rec.chunk.start, chunk_id=rec.chunk.id,
+            paragraph=paragraph_number(self._text(rec.chunk.article_id), place.start),
+            url=rec.url, date=rec.date, source=rec.source,
+        )
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Whether two normalised answers are the same answer in other words ("roof of the Marlow
+    Tower", "Marlow Tower, the old grain store"): they give the same numbers, and one's content
+    words hold the other's, or they share at least two content words and half of the shorter's."""
+    if a == b:
+        return True
+    if _numbers(a) != _numbers(b):
+        return False
+    ta, tb = set(content_terms(a)), set(content_terms(b))
+    if not ta or not tb:
+        return False
+    common = len(ta & tb)
+    return ta <= tb or tb <= ta or (common >= 2 and common >= min(len(ta), len(tb)) / 2)
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group().replace(",", "").rstrip(".").lower() for m in _NUMBER.finditer(text)}
+
+
+def _previous_sentence(text: str, start: int) -> str:
+    """The sentence before the one that starts at ``start`` (same paragraph or not)."""
+    lo = max(0, start - 400)
+    spans = sentence_spans(text[lo:start])
+    if not spans:
+        return ""
+    s, e = spans[-1]
+    return text[lo + s : lo + e]
+
+
+def _share(terms: Sequence[str], words: set[str]) -> float:
+    return sum(1 for t in terms if t in words) / len(terms) if terms else 0.0

@@ -1,0 +1,60 @@
+"""Answer types and question profiles (qa.answer_type): what a question asks for."""
+
+import pytest
+
+from qa.answer_type import AnswerType, counted_noun, expected_type, fits, mentions, named_terms, word_stems
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many North Korean troops have already arrived in Russia?", AnswerType.QUANTITY),
+    ("How much did the stadium cost?", AnswerType.QUANTITY),
+    ("What percentage of voters backed the plan?", AnswerType.QUANTITY),
+    ("What was the death toll of the fire?", AnswerType.QUANTITY),
+    ("When did it dock with the space station?", AnswerType.DATE),
+    ("In what year did the war start?", AnswerType.DATE),
+    ("Who is Ukraine's military intelligence chief?", AnswerType.PERSON),
+    ("Which company bought the newspaper?", AnswerType.PERSON),
+    ("Where will the troops arrive first?", AnswerType.PLACE),
+    ("A US embassy in what country was attacked by protesters?", AnswerType.PLACE),
+    ("What did the statement say?", AnswerType.OTHER),
+    ("Why did the talks fail?", AnswerType.OTHER),
+])
+def test_expected_answer_type_of_a_question(question, kind):
+    assert expected_type(question) is kind
+
+
+@pytest.mark.parametrize("kind, span, expected", [
+    (AnswerType.QUANTITY, "13,000", True),
+    (AnswerType.QUANTITY, "nearly eleven thousand", True),
+    (AnswerType.QUANTITY, "7%", True),
+    (AnswerType.QUANTITY, "the Kursk region", False),
+    (AnswerType.DATE, "November 1", True),
+    (AnswerType.DATE, "Sunday", True),
+    (AnswerType.DATE, "2019", True),
+    (AnswerType.DATE, "the Kremlin", False),
+    (AnswerType.PERSON, "Kyrylo Budanov", True),
+    (AnswerType.PLACE, "containers filled with shells", False),
+    (AnswerType.OTHER, "anything", None),
+])
+def test_whether_a_span_is_of_the_type(kind, span, expected):
+    assert fits(kind, span) is expected
+
+
+def test_counted_noun_is_the_head_of_how_many():
+    assert counted_noun("How many North Korean troops have already arrived in Russia?") == "troops"
+    assert counted_noun("How many containers of munitions has North Korea shipped?") == "containers"
+    assert counted_noun("How much money did the company pay?") == "money"
+    assert counted_noun("How much did the company pay?") is None
+    assert counted_noun("When did it start?") is None
+
+
+def test_named_terms_are_the_capitalised_words_and_numbers_after_the_first():
+    assert named_terms("How many people died in the 2019 Paris fire?") == ("2019", "Paris")
+    assert named_terms("A US embassy in what country was attacked?") == ("US",)
+    assert named_terms("Who won?") == ()
+
+
+def test_a_name_is_mentioned_by_its_adjective_too():
+    stems = word_stems("Iran and America said the Korean peninsula is calm.")
+    assert mentions("Iranian", stems) and mentions("American", stems) and mentions("Korea", stems)
+    assert not mentions("Germany", stems) and not mentions("2019", stems)

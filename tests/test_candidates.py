@@ -1,0 +1,72 @@
+"""Candidate answers (qa.candidates): distinct answers from the reader's spans.
+
+Built from real dataclasses (passages as the store returns them, spans as the reader returns
+them); no model is involved, so each rule is checked on its own.
+"""
+
+from qa.answer_type import profile
+from qa.candidates import CandidateBuilder, same_answer
+from qa.chunking import Chunk
+from qa.reader import Calibration, ReaderOutput, Span
+from qa.retrieval import Passage
+from qa.store import ChunkRecord
+
+TEXT = ("Fans gathered on the roof of the Marlow Tower on Saturday night. About 20,000 people watched "
+        "the fireworks from the Marlow Tower, the old grain store. Police said 1,500 officers were on duty.")
+
+
+def passage(article_id="a", text=TEXT, similarity=0.7):
+    return Passage(ChunkRecord(1, Chunk(article_id, 0, 0, len(text), text), "Fireworks", None, None, None), similarity)
+
+
+def span(text, score, occurrence=0, context=0, source=TEXT):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = source.index(text, start + 1)
+    return Span(context, start, start + len(text), text, score, 0.0)
+
+
+def build(question, spans, passages=None):
+    builder = CandidateBuilder(Calibration(), None, lambda _id: TEXT)
+    return builder.build(profile(question), passages or [passage()], ReaderOutput(spans, [0.0]))
+
+
+def test_the_same_answer_in_other_words_is_one_candidate_with_every_place():
+    cands = build("Where did fans watch the fireworks?", [
+        span("roof of the Marlow Tower", 6.0),
+        span("Marlow Tower, the old grain store", 5.0),
+        span("the Marlow Tower", 4.0, occurrence=1),
+    ])
+    assert len(cands) == 1
+    assert cands[0].candidate.answer == "roof of the Marlow Tower"
+    assert len(cands[0].candidate.citations) == 2  # two places; the second wording overlaps the third
+
+
+def test_a_span_across_a_sentence_end_is_not_an_answer():
+    cands = build("Where did fans watch the fireworks?", [
+        span("Marlow Tower on Saturday night. About 20,000", 9.0),
+        span("Marlow Tower", 3.0),
+    ])
+    assert [c.candidate.answer for c in cands] == ["Marlow Tower"]
+
+
+def test_different_numbers_never_merge():
+    assert not same_answer("1500", "12000")
+    assert same_answer("as many as 1500", "1500")
+    assert same_answer("roof of marlow tower", "marlow tower")
+    assert not same_answer("marlow tower", "grain store")
+    assert not same_answer("south korea", "north korea")
+
+
+def test_the_counted_thing_decides_unit_match():
+    cands = build("How many people watched the fireworks?", [span("20,000", 5.0), span("1,500", 4.0)])
+    by_answer = {c.candidate.answer: c.features for c in cands}
+    assert by_answer["20,000"].unit_match == 1.0 and by_answer["20,000"].unit_miss == 0.0
+    assert by_answer["1,500"].unit_miss == 1.0  # 1,500 officers
+
+
+def test_question_names_absent_from_the_article_are_reported():
+    cands = build("How many people watched the fireworks in Lisbon in 2019?", [span("20,000", 5.0)])
+    assert cands[0].unmentioned == ("Lisbon", "2019") and cands[0].features.names_missing == 1.0
+    cands = build("How many people watched the fireworks at the Marlow Tower?", [span("20,000", 5.0)])
+    assert cands[0].unmentioned == () and cands[0].features.names_missing == 0.0
