@@ -223,7 +223,7 @@ _CREDIT = re.compile(
 
 
 def clean_text(body: str, title: str = "") -> str:
-    """Remove boilerplate lines and captions; normalise line breaks and blank lines.
+    """Remove boilerplate lines and picture credits (captions stay); normalise line breaks and blank lines.
 
     Paragraphs stay separated by one blank line: they are what citations number.
     """
