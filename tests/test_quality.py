@@ -24,11 +24,11 @@ def assistant(trained_reader, tmp_path_factory):
                               reader_model=str(trained_reader)))
 
 
-def test_card_question_is_answered_13000_citing_paragraph_9(assistant):
+def test_card_question_is_answered_13000_citing_paragraph_10(assistant):
     answer = assistant.ask(CARD_QUESTION)
     assert answer.found and "13,000" in answer.answer and not answer.tentative
     c = answer.citations[0]
-    assert c.paragraph == 9 and "containers filled with artillery shells" in c.passage
+    assert c.paragraph == 10 and "containers filled with artillery shells" in c.passage
     assert c.title == "South Korea and Ukraine claim North Korea is sending troops to support Russia"
 
 
