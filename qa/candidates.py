@@ -227,6 +227,14 @@ class CandidateBuilder:
             return False
         return self._related(counted, nouns) >= UNIT_SIMILARITY
 
+    def context(self, candidate: ScoredCandidate) -> str:
+        """The sentence a candidate was best read in, with the sentence before it (where a
+        figure's subject often is: "... 1,500 troops have arrived. The number could rise to
+        12,000.")."""
+        best = candidate.places[0]
+        text = self._text(best.article_id)
+        return (_previous_sentence(text, best.sentence[0]) + " " + text[best.sentence[0] : best.sentence[1]]).strip()
+
     def _text(self, article_id: str) -> str:
         if article_id not in self._texts:
             self._texts[article_id] = self._article_text(article_id)

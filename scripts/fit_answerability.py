@@ -18,11 +18,12 @@ RealTimeQA is split by date: only 2020-2021 is used here; 2022 is held out for t
 (benchmarks/news_answerability.py). SQuAD v1.1 dev, which benchmarks/open_domain.py reports
 on, is never used (v2.0's unanswerable questions are not in it).
 
-Thresholds, fitted on the same split: ``threshold`` (confident) is the lowest probability from
-which at least --confident-precision of the top answers are right, and at most
---near-topic-confident of near-topic questions are answered confidently; ``floor`` is the lowest
-that rejects --off-topic-rejection of off-topic questions and keeps answers between it and the
-threshold right at least --tentative-precision of the time.
+Thresholds, fitted on the same split (news questions only): ``threshold`` (confident) is the
+lowest probability from which at least --confident-precision of the top answers (answerable,
+near-topic and off-topic questions together) are right, and at most --near-topic-confident of
+near-topic questions are answered confidently; ``floor`` is the highest that still answers
+--answered of the answerable questions, raised if needed until it rejects
+--off-topic-rejection of the off-topic ones.
 
     python scripts/fit_answerability.py            # ~15 minutes on 2 cores (features cached)
     python scripts/fit_answerability.py --refit    # refit from the cached features
@@ -179,24 +180,26 @@ def choose_thresholds(model, sources: dict[str, list[dict]], args) -> tuple[floa
         return out
 
     tops = {name: top(rows) for name, rows in sources.items()}
-    answering = tops["answerable"] + tops["near_topic"] + tops["squad_answerable"] + tops["squad_unanswerable"]
-    grid = np.round(np.arange(0.02, 0.96, 0.005), 4)
+    news = tops["answerable"] + tops["near_topic"] + tops["off_topic"]
+    grid = np.round(np.arange(0.01, 0.99, 0.005), 4)
 
     def precision(items, lo, hi=1.01):
-        sel = [right for p, right, missing in items if lo <= p < hi]
+        sel = [right for p, right, _ in items if lo <= p < hi]
         return (sum(sel) / len(sel), len(sel)) if sel else (1.0, 0)
 
+    confident = [x for x in news if not x[2]]  # an answer whose article lacks a name is never confident
     threshold = next(
         (float(t) for t in grid
-         if precision([x for x in answering if not x[2]], t)[0] >= args.confident_precision
+         if precision(confident, t)[0] >= args.confident_precision
          and np.mean([p >= t and not m for p, _, m in tops["near_topic"]]) <= args.near_topic_confident),
-        0.95)
+        0.99)
     off = np.array([p for p, _, _ in tops["off_topic"]])
-    floor = next(
-        (float(t) for t in grid
-         if t < threshold and (off < t).mean() >= args.off_topic_rejection
-         and precision(answering, t, threshold)[0] >= args.tentative_precision),
-        threshold)
+    answerable = np.array([p for p, _, _ in tops["answerable"]])
+    # The highest floor that still answers --answered of the answerable news questions, but never
+    # one that lets more than 1 - --off-topic-rejection of off-topic questions through.
+    lowest = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), threshold)
+    floor = max([float(t) for t in grid if t <= threshold and (answerable >= t).mean() >= args.answered] or [lowest])
+    floor = max(floor, lowest)
 
     def shares(items):
         n = len(items)
@@ -208,8 +211,8 @@ def choose_thresholds(model, sources: dict[str, list[dict]], args) -> tuple[floa
                 "right_when_shown_pct": round(100 * sum(r for p, r, _ in items if p >= floor) / max(1, shown), 2)}
 
     report = {name: shares(items) for name, items in tops.items()}
-    report["confident_precision"] = round(precision([x for x in answering if not x[2]], threshold)[0], 4)
-    report["tentative_precision"] = round(precision(answering, floor, threshold)[0], 4)
+    report["confident_precision_news"] = round(precision(confident, threshold)[0], 4)
+    report["tentative_precision_news"] = round(precision(news, floor, threshold)[0], 4)
     return threshold, floor, report
 
 
@@ -227,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="most near-topic questions answered confidently (default: 0.2)")
     p.add_argument("--off-topic-rejection", type=float, default=0.96,
                    help="share of off-topic questions the floor must reject (default: 0.96)")
-    p.add_argument("--tentative-precision", type=float, default=0.55,
-                   help="share of tentative answers that must be right (default: 0.55)")
+    p.add_argument("--answered", type=float, default=0.88,
+                   help="share of answerable news questions the floor must answer (default: 0.88)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: one per core)")
     p.add_argument("--refit", action="store_true", help="only refit from the cached features")
     args = p.parse_args(argv)

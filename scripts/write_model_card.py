@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
 
@@ -59,6 +60,47 @@ def _targets(results: dict, finished: bool) -> list[str]:
                 "no-answer target needs a sharper no-answer signal than SQuAD v1.1 with synthetic "
                 "negatives gives; SQuAD v2.0 train (not available here) would be the direct fix."]
     return out + [""]
+
+
+def _answerability_section(folder: Path) -> list[str]:
+    """What decides "answer / tentative / not in the articles" in the Assistant: the answerability
+    model (answerability.json) and its held-out news results, when there."""
+    model = _load(folder / "answerability.json")
+    lines = ["## Answerability on news (what the Assistant shows)", ""]
+    if not model:
+        return lines + ["No answerability model: the confidence above decides. Fit one with "
+                        "`python scripts/fit_answerability.py`.", ""]
+    rep = model.get("report") or {}
+    lines += [
+        "In the Assistant, the confidence shown and the decision between an answer, a tentative answer and "
+        "\"not in the articles\" come from `answerability.json` (`qa.answerability`): a logistic regression "
+        "over the evidence about each candidate answer (the reader's margin and score and its SQuAD-fitted "
+        "confidence above, the passage's retrieval rank and similarity, how many articles give the same "
+        "answer, whether the span is of the question's answer type and counts the thing asked about, the "
+        "share of the question's words in the answer's sentence and passage, and whether the article "
+        "mentions the names the question gives). It is fitted in the product's own setting (8 retrieved "
+        f"passages) on: {model.get('fitted_on', '?')}. RealTimeQA 2022 is held out.",
+        "",
+        f"- confident from {model['threshold']}, tentative from {model['floor']}; "
+        f"{rep.get('candidates', '?')} candidates, {rep.get('positive_rate', '?')} of them right",
+        "- weights (on standardised features): "
+        + ", ".join(f"{n} {w:+.2f}" for n, w in zip(model["features"], model["weights"])),
+        f"- command: `{rep.get('command', 'python scripts/fit_answerability.py')}`",
+        "",
+    ]
+    news = _load(BENCH_RESULTS / "news_answerability.json")
+    if news:
+        lines += ["Held out (`benchmarks/results/news_answerability.md`, RealTimeQA 2022):", "",
+                  "| decided by | F1 | answered % | near-topic: confident % | off-topic: not found % | "
+                  "confident right % | tentative right % | ECE |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, r in news["results"].items():
+            s = r["summary"]
+            lines.append(f"| {name} | {s['answerable']['f1']} | {s['answerable']['answered_pct']} | "
+                         f"{s['near_topic']['confident_pct']} | {s['off_topic']['not_found_pct']} | "
+                         f"{s['all']['confident_right_pct']} | {s['all']['tentative_right_pct']} | "
+                         f"{s['all']['expected_calibration_error']} |")
+        lines.append("")
+    return lines
 
 
 def main() -> int:
@@ -233,6 +275,7 @@ def main() -> int:
             ]
     else:
         lines += ["Not calibrated yet: run `python scripts/calibrate_reader.py`.", ""]
+    lines += _answerability_section(folder)
     lines += ["## Speed", ""]
     if speed:
         lines += ["From `benchmarks/results/reader_speed.json` (384-token passages, batches of 8, same run):", "",
