@@ -515,7 +515,12 @@ class IndexWriter:
 
 def _fsync(path: Path) -> None:
     """fsync a file or a folder (a folder's fsync makes the names in it durable)."""
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if path.is_dir():
+            return  # Windows cannot open a folder; its renames are durable without this
+        raise
     try:
         os.fsync(fd)
     finally:
