@@ -377,14 +377,15 @@ def collect_garbage(index_dir: Path) -> list[str]:
     for p in sorted(index_dir.iterdir()) if index_dir.is_dir() else []:
         if p.name == current:
             continue
-        if _DELETING.match(p.name):
-            shutil.rmtree(p, ignore_errors=True)  # renamed only when no reader held it
-        elif _MANIFEST_TMP.match(p.name):
-            p.unlink(missing_ok=True)  # written by a writer that died before its swap
-        elif _GEN.match(p.name) and p.is_dir():
-            if not _remove_unleased(p):
+        try:
+            if _DELETING.match(p.name):
+                shutil.rmtree(p, ignore_errors=True)  # renamed only when no reader held it
+            elif _MANIFEST_TMP.match(p.name):
+                p.unlink(missing_ok=True)  # written by a writer that died before its swap
+            elif not (_GEN.match(p.name) and p.is_dir() and _remove_unleased(p)):
                 continue
-        else:
+        except OSError as exc:  # tidying up never fails an update; the next one tries again
+            log.warning("Could not remove %s: %s", p, exc)
             continue
         removed.append(p.name)
     return removed
@@ -436,7 +437,8 @@ class IndexWriter:
     """Builds the next generation from the current one (or from nothing), then commits it.
 
     The caller holds `writer_lock` (`qa.indexer.update_index` does), so generation numbers are
-    not contended; the folder is still created exclusively, never reused.
+    not contended; the folder is still created exclusively (an existing one is an error, never
+    overwritten).
     """
 
     def __init__(self, index_dir: Path, base: IndexSnapshot | None, dimension: int):
