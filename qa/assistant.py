@@ -75,21 +75,32 @@ class Assistant:
         self.reader.warm_up()
 
     def index(self, progress: Progress | None = None, rebuild: bool = False) -> IndexReport:
-        """Bring the index up to date with the corpus folder (incrementally unless ``rebuild``)."""
+        """Bring the index up to date with the corpus folder (incrementally unless ``rebuild``).
+
+        Safe while other processes use the same index: an update in another process is waited
+        for (see `qa.indexer.update_index`); questions keep being answered meanwhile.
+        """
         with self._lock:
             snapshot, report = update_index(self.settings, self.embedder, progress, rebuild)
             self._snapshot = snapshot
             return report
 
     def snapshot(self, progress: Progress | None = None) -> IndexSnapshot:
-        """The loaded index; opened from disk, or built from the corpus on first use."""
+        """The loaded index; opened from disk, or built from the corpus on first use.
+
+        When another process (``qa index``, another chat server) has committed a newer index,
+        it is opened instead: one ``stat`` of the manifest per call tells. While this process
+        is itself updating the index, calls get the snapshot in hand rather than waiting.
+        """
         snap = self._snapshot
-        if snap is not None:
+        if snap is not None and snap.is_current():
             return snap
-        with self._lock:
-            if self._snapshot is None:
-                snap = open_index(self.settings, self.embedder)
-                if snap is None:
+        if not self._lock.acquire(blocking=snap is None):
+            return snap  # our own update is running; it swaps the new snapshot in when done
+        try:
+            if self._snapshot is None or not self._snapshot.is_current():
+                fresh = open_index(self.settings, self.embedder)
+                if fresh is None:
                     log.warning(
                         "No index in %s yet: building it from the articles in %s (first use).",
                         self.settings.index_dir, self.settings.corpus_dir,
@@ -97,8 +108,10 @@ class Assistant:
                     report = self.index(progress)
                     log.warning("%s", report.summary())
                 else:
-                    self._snapshot = snap
+                    self._snapshot = fresh
             return self._snapshot
+        finally:
+            self._lock.release()
 
     def articles(self) -> list[ArticleInfo]:
         """The indexed articles, by title."""

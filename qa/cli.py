@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or update the index from the corpus folder",
                        description="Build or incrementally update the index: new and changed "
-                       "articles are embedded, removed ones leave the index.")
+                       "articles are embedded, removed ones leave the index. Safe while the chat "
+                       "page or other qa commands use the index (they switch to the new one); "
+                       "a second update waits for the first.")
     add_common_options(p, reader=False)
     p.add_argument("--rebuild", action="store_true",
                    help="rebuild from scratch (needed after changing the embedding model or chunking)")

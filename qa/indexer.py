@@ -18,7 +18,16 @@ from qa.corpus import scan_corpus
 from qa.embedding import Embedder
 from qa.errors import IndexProblem, NoArticles
 from qa.settings import Settings
-from qa.store import IndexSnapshot, IndexWriter, check_compatible, load_snapshot, read_manifest
+from qa.store import (
+    IndexSnapshot,
+    IndexWriter,
+    check_compatible,
+    collect_garbage,
+    load_snapshot,
+    manifest_stamp,
+    read_manifest,
+    writer_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +71,31 @@ def chunking_settings(settings: Settings) -> dict:
     return {"words": settings.chunk_words, "overlap_words": settings.chunk_overlap_words}
 
 
-def open_index(settings: Settings, embedder: Embedder) -> IndexSnapshot | None:
-    """The current index, checked against the settings; None when none was built yet."""
-    manifest = read_manifest(settings.index_dir)
-    if manifest is None:
-        return None
-    check_compatible(manifest, embedder.name, chunking_settings(settings), settings.index_dir)
-    return load_snapshot(settings.index_dir, manifest)
+def open_index(settings: Settings, embedder: Embedder, dimension: int | None = None) -> IndexSnapshot | None:
+    """The current index, checked against the settings; None when none was built yet.
+
+    ``dimension``: the embedder's, when it is loaded anyway (checking it loads the model).
+    A manifest replaced by another process while it is being opened is read again.
+
+    Raises:
+        IndexProblem: incompatible ("... was built with ..."), corrupt or incomplete; every
+            message ends with the rebuild command.
+    """
+    index_dir = settings.index_dir
+    for attempt in range(5):
+        stamp = manifest_stamp(index_dir)
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            return None
+        check_compatible(manifest, embedder.name, chunking_settings(settings), index_dir, dimension)
+        try:
+            return load_snapshot(index_dir, manifest, stamp)
+        except IndexProblem:
+            # A writer committed (and removed the generation we were about to open) between
+            # our reading of the manifest and our lease: read it again. Otherwise it is broken.
+            if attempt == 4 or manifest_stamp(index_dir) == stamp:
+                raise
+    raise AssertionError("unreachable")
 
 
 def update_index(
@@ -79,15 +106,32 @@ def update_index(
 ) -> tuple[IndexSnapshot, IndexReport]:
     """Make the index match ``settings.corpus_dir``; return the new snapshot and a report.
 
+    One process updates an index at a time: this waits for `qa.store.writer_lock` (logging
+    that it waits), then works from what the previous writer committed. Old generations that
+    no process reads any more are removed on the way.
+
     Raises:
         NoArticles: the corpus folder has no readable article (the old index is kept).
-        IndexProblem: the existing index is incompatible and ``rebuild`` is False.
+        IndexProblem: the existing index is incompatible (format, embedding model or its
+            dimension, chunking) and ``rebuild`` is False.
     """
-    t0 = time.perf_counter()
-    report = IndexReport()
     corpus_dir = Path(settings.corpus_dir)
     if not corpus_dir.is_dir():
         raise NoArticles(f"The corpus folder {corpus_dir} does not exist. Create it and put articles in it.")
+    with writer_lock(settings.index_dir):
+        collect_garbage(settings.index_dir)  # what killed or earlier processes left behind
+        snapshot, report = _update_locked(settings, embedder, progress, rebuild)
+        collect_garbage(settings.index_dir)
+    return snapshot, report
+
+
+def _update_locked(
+    settings: Settings, embedder: Embedder, progress: Progress | None, rebuild: bool,
+) -> tuple[IndexSnapshot, IndexReport]:
+    """`update_index`'s work, with the writer lock held."""
+    t0 = time.perf_counter()
+    report = IndexReport()
+    corpus_dir = Path(settings.corpus_dir)
     scan = scan_corpus(corpus_dir, settings.max_file_bytes)
     report.skipped = [(s.path, s.reason) for s in scan.skipped]
     if not scan.articles:
@@ -99,7 +143,8 @@ def update_index(
     base = None
     if not rebuild:
         try:
-            base = open_index(settings, embedder)
+            # The dimension too: a model folder may have been replaced by one of another size.
+            base = open_index(settings, embedder, dimension=embedder.dimension)
         except IndexProblem as exc:
             if "built with" in str(exc):
                 raise  # an incompatible index is the user's call: they must ask for a rebuild
@@ -151,6 +196,7 @@ def update_index(
     except BaseException:
         writer.abort()
         raise
+    del base  # our own lease on the old generation ends here, so it can be collected
     report.embedded_chunks = len(texts)
     report.chunks = len(snapshot)
     report.seconds = time.perf_counter() - t0

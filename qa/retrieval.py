@@ -28,9 +28,14 @@ class Retriever:
         self.top_k = top_k
 
     def retrieve(self, snapshot: IndexSnapshot, query: str, top_k: int | None = None) -> list[Passage]:
-        """The ``top_k`` best chunks for ``query``, best first."""
+        """The ``top_k`` best chunks for ``query``, best first.
+
+        Raises:
+            IndexProblem: the embedder's vectors do not fit the index (rebuild it).
+        """
         k = top_k or self.top_k
         vector = self.embedder.encode([query])
+        snapshot.check_dimension(vector.shape[1])
         scores, ids = snapshot.vectors.search(vector, k)
         records = snapshot.chunk_records(i for i in ids[0] if i >= 0)
         return [

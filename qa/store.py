@@ -9,9 +9,25 @@ Layout of ``index/``::
         meta.sqlite      articles (id, title, text, url, date, source, fingerprint) and
                          chunks (faiss id, article id, index, start, end)
 
+    writer.lock          held by the one process updating the index (`writer_lock`)
+
 Why generations: an update writes a complete new generation folder and only then replaces
-``manifest.json`` (``os.replace``, atomic on POSIX). A crash at any point leaves the previous
-manifest pointing at the previous, complete generation, so the index is never half-written.
+``manifest.json`` (``os.replace``, atomic on POSIX; the file and the folder are fsync'd). A crash
+at any point leaves the previous manifest pointing at the previous, complete generation, so the
+index is never half-written.
+
+Many processes share one index (the chat server, ``qa index``, ``qa ask``, a batch):
+
+- Writers take ``writer.lock`` (`filelock`) for the whole update, so two updates never interleave;
+  the second waits, then updates from what the first committed.
+- Readers hold a shared ``flock`` on the folder of the generation they loaded (a lease) for as
+  long as the `IndexSnapshot` lives: its SQLite file is opened lazily, per thread, so the folder
+  must outlive the snapshot, not just the load. A writer removes an old generation only when it
+  can take that lock exclusively (`collect_garbage`), so a generation in use is never deleted;
+  it goes at a later update, once its readers have moved on.
+- Readers notice a newer manifest with one ``stat`` (`IndexSnapshot.is_current`) and reopen.
+- Removal renames a generation to ``gen-NNNNNN.deleting-*`` before deleting it, so a removal cut
+  short by a kill never leaves something that looks like a generation; the next update finishes it.
 
 The vector part sits behind `VectorStore` (add, remove, search, save, load) so another engine
 can take FAISS's place for corpora that outgrow one machine. No pickle anywhere.
@@ -20,13 +36,17 @@ can take FAISS's place for corpora that outgrow one machine. No pickle anywhere.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+import uuid
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -37,9 +57,19 @@ from qa.chunking import Chunk
 from qa.corpus import Article
 from qa.errors import IndexProblem
 
+try:  # POSIX; without it (Windows) there are no leases, and an open generation cannot be renamed
+    import fcntl
+except ImportError:  # pragma: no cover - depends on the platform
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+WRITER_LOCK = "writer.lock"
 _GEN = re.compile(r"^gen-(\d{6})$")
+_DELETING = re.compile(r"^gen-\d{6}\.deleting-[0-9a-f]+$")
+_MANIFEST_TMP = re.compile(r"^manifest\.json\..+\.tmp$")
 
 
 class VectorStore(Protocol):
@@ -138,14 +168,59 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 """
 
 
-class IndexSnapshot:
-    """One complete, loaded generation of the index: read-only, safe to share across threads."""
+ManifestStamp = tuple[int, int, int, int]  # (device, inode, mtime ns, size) of manifest.json
 
-    def __init__(self, folder: Path, manifest: dict, vectors: VectorStore):
+
+def manifest_stamp(index_dir: Path) -> ManifestStamp | None:
+    """What identifies the current manifest, from one ``stat``; None when there is none.
+
+    Every commit replaces the file by a new one (a new inode), so a changed stamp means a
+    newer index."""
+    try:
+        st = os.stat(index_dir / MANIFEST)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+class IndexSnapshot:
+    """One complete, loaded generation of the index: read-only, safe to share across threads.
+
+    While the snapshot lives it holds a lease on its generation folder (see the module
+    docstring), so no writer in any process deletes the files it still reads.
+    """
+
+    def __init__(self, folder: Path, manifest: dict, vectors: VectorStore,
+                 stamp: ManifestStamp | None = None, lease: int | None = None):
+        """``lease``: a descriptor from `_lease`; the snapshot owns it and closes it when
+        it is garbage-collected, which ends the lease."""
         self.folder = folder
         self.manifest = manifest
         self.vectors = vectors
+        self.stamp = stamp
         self._local = threading.local()
+        if lease is not None:
+            weakref.finalize(self, os.close, lease)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.folder.parent
+
+    def is_current(self) -> bool:
+        """Whether the manifest on disk is still the one this snapshot was loaded from."""
+        return self.stamp is not None and manifest_stamp(self.index_dir) == self.stamp
+
+    def check_dimension(self, dimension: int) -> None:
+        """Refuse query vectors of another size than the index's (the model folder was changed).
+
+        Raises:
+            IndexProblem: with the rebuild command.
+        """
+        if dimension != self.vectors.dimension:
+            raise rebuild_problem(
+                self.index_dir, f"was built with embedding dimension {self.vectors.dimension} "
+                f"(the embedding model {self.manifest.get('embedding_model')!r} now gives {dimension})",
+            )
 
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -189,25 +264,37 @@ class IndexSnapshot:
         return [ArticleInfo(*r) for r in rows]
 
 
+def rebuild_problem(index_dir: Path, what: str) -> IndexProblem:
+    """The one message for an index qa cannot use as it is: what is wrong, and the command
+    that rebuilds it from the articles."""
+    return IndexProblem(
+        f"The index in {index_dir} {what}. Rebuild it from the articles with: "
+        f"qa index --rebuild --index {index_dir}"
+    )
+
+
 def read_manifest(index_dir: Path) -> dict | None:
     """The manifest, or None when there is no index yet. Raises IndexProblem if unreadable."""
     path = index_dir / MANIFEST
-    if not path.exists():
-        return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or "generation" not in manifest:
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("generation"), str):
             raise ValueError("not a qa manifest")
         return manifest
+    except FileNotFoundError:
+        return None
     except (ValueError, OSError) as exc:
-        raise IndexProblem(
-            f"The index in {index_dir} is corrupt ({path.name}: {exc}). Rebuild it from the "
-            f"articles with: qa index --rebuild --index {index_dir}"
-        ) from exc
+        raise rebuild_problem(index_dir, f"is corrupt ({path.name}: {exc})") from exc
 
 
-def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index_dir: Path) -> None:
-    """Refuse an index built with another format, embedding model or chunking."""
+def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index_dir: Path,
+                     dimension: int | None = None) -> None:
+    """Refuse an index built with another format, embedding model, chunking or (when given)
+    embedding dimension.
+
+    Raises:
+        IndexProblem: "... was built with ...", with the rebuild command.
+    """
     problems = []
     if manifest.get("format_version") != FORMAT_VERSION:
         problems.append(f"format version {manifest.get('format_version')} (this qa uses {FORMAT_VERSION})")
@@ -215,35 +302,144 @@ def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index
         problems.append(f"embedding model {manifest.get('embedding_model')!r} (settings say {embedding_model!r})")
     if manifest.get("chunking") != chunking:
         problems.append(f"chunking {manifest.get('chunking')} (settings say {chunking})")
+    if dimension is not None and manifest.get("dimension") != dimension:
+        problems.append(f"embedding dimension {manifest.get('dimension')} (the embedding model "
+                        f"{embedding_model!r} now gives {dimension})")
     if problems:
-        raise IndexProblem(
-            f"The index in {index_dir} was built with {'; '.join(problems)}. Rebuild it with: "
-            f"qa index --rebuild --index {index_dir}"
-        )
+        raise rebuild_problem(index_dir, f"was built with {'; '.join(problems)}")
 
 
-def load_snapshot(index_dir: Path, manifest: dict) -> IndexSnapshot:
-    """Open the generation the manifest names, checking that its parts agree."""
+def load_snapshot(index_dir: Path, manifest: dict, stamp: ManifestStamp | None = None) -> IndexSnapshot:
+    """Open the generation the manifest names, checking that its parts agree.
+
+    ``stamp`` is `manifest_stamp` taken before ``manifest`` was read; the snapshot compares it
+    with the file on disk to tell when a newer index was committed.
+
+    Raises:
+        IndexProblem: the generation is missing, corrupt or inconsistent. A caller that read
+            the manifest while a writer replaced it sees this too, and may read it again.
+    """
     folder = index_dir / manifest["generation"]
     try:
-        vectors = FaissVectorStore.load(folder)
-        snap = IndexSnapshot(folder, manifest, vectors)
+        lease = _lease(folder)  # first, so that nothing is removed while we read it
+        try:
+            vectors = FaissVectorStore.load(folder)
+        except BaseException:
+            if lease is not None:
+                os.close(lease)
+            raise
+        snap = IndexSnapshot(folder, manifest, vectors, stamp, lease)
         n_chunks = snap._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite its own
-        raise IndexProblem(
-            f"The index in {index_dir} is corrupt or incomplete ({exc}). Rebuild it from the "
-            f"articles with: qa index --rebuild --index {index_dir}"
-        ) from exc
+        raise rebuild_problem(index_dir, f"is corrupt or incomplete ({exc})") from exc
+    vectors = snap.vectors
     if n_chunks != len(vectors) or vectors.dimension != manifest.get("dimension"):
-        raise IndexProblem(
-            f"The index in {index_dir} is inconsistent ({len(vectors)} vectors of dimension "
-            f"{vectors.dimension}, {n_chunks} chunk records). Rebuild it with: qa index --rebuild"
+        raise rebuild_problem(
+            index_dir, f"is inconsistent ({len(vectors)} vectors of dimension {vectors.dimension}, "
+            f"{n_chunks} chunk records)",
         )
     return snap
 
 
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index's writer lock: one update at a time, across processes.
+
+    Waits (saying so in the log) while another process updates the index. The lock is an
+    ``flock`` (`filelock`), so a killed writer never leaves it held.
+    """
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / WRITER_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("Another qa process is updating the index in %s; waiting for it to finish.", index_dir)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def collect_garbage(index_dir: Path) -> list[str]:
+    """Remove what no reader holds and the manifest does not name: old generations, generations
+    of killed writers, removals cut short, temporary manifests. Call with `writer_lock` held.
+
+    Returns the names removed.
+    """
+    try:
+        current = (read_manifest(index_dir) or {}).get("generation")
+    except IndexProblem:
+        return []  # the manifest cannot say what is in use: leave everything for the rebuild
+    removed = []
+    for p in sorted(index_dir.iterdir()) if index_dir.is_dir() else []:
+        if p.name == current:
+            continue
+        try:
+            if _DELETING.match(p.name):
+                shutil.rmtree(p, ignore_errors=True)  # renamed only when no reader held it
+            elif _MANIFEST_TMP.match(p.name):
+                p.unlink(missing_ok=True)  # written by a writer that died before its swap
+            elif not (_GEN.match(p.name) and p.is_dir() and _remove_unleased(p)):
+                continue
+        except OSError as exc:  # tidying up never fails an update; the next one tries again
+            log.warning("Could not remove %s: %s", p, exc)
+            continue
+        removed.append(p.name)
+    return removed
+
+
+def _remove_unleased(folder: Path) -> bool:
+    """Delete a generation folder unless a reader holds its lease; True if it is gone."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.debug("Keeping %s: a reader still uses it.", folder)
+                return False
+        trash = folder.with_name(f"{folder.name}.deleting-{uuid.uuid4().hex[:12]}")
+        try:
+            os.rename(folder, trash)  # atomic: from here on it is garbage, whatever happens next
+        except OSError as exc:  # e.g. Windows, where an open generation cannot be renamed
+            log.debug("Keeping %s: %s", folder, exc)
+            return False
+    finally:
+        os.close(fd)
+    shutil.rmtree(trash, ignore_errors=True)
+    return True
+
+
+def _lease(folder: Path) -> int | None:
+    """A shared lock on a generation folder, held by an open descriptor; None without flock.
+
+    Raises:
+        FileNotFoundError: the folder is gone, or was taken for deletion while we waited.
+    """
+    if fcntl is None:
+        return None
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        # A writer may have renamed it for deletion between our open and our lock.
+        if not os.path.samestat(os.fstat(fd), os.stat(folder)):
+            raise FileNotFoundError(f"{folder} was replaced")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 class IndexWriter:
-    """Builds the next generation from the current one (or from nothing), then commits it."""
+    """Builds the next generation from the current one (or from nothing), then commits it.
+
+    The caller holds `writer_lock` (`qa.indexer.update_index` does), so generation numbers are
+    not contended; the folder is still created exclusively (an existing one is an error, never
+    overwritten).
+    """
 
     def __init__(self, index_dir: Path, base: IndexSnapshot | None, dimension: int):
         self.index_dir = index_dir
@@ -251,7 +447,6 @@ class IndexWriter:
         existing = [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.match(p.name))]
         self.generation = f"gen-{max(existing, default=0) + 1:06d}"
         self.folder = index_dir / self.generation
-        shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
         if base is not None:
             shutil.copy2(base.folder / "meta.sqlite", self.folder / "meta.sqlite")
@@ -284,23 +479,34 @@ class IndexWriter:
             self.vectors.add(ids, vectors)
 
     def commit(self, manifest: dict) -> IndexSnapshot:
-        """Write everything, switch the manifest to this generation, drop older generations."""
+        """Write everything durably, then switch the manifest to this generation.
+
+        Older generations stay: `collect_garbage` removes those no reader holds.
+        """
         self.db.commit()
         self.db.close()
         self.vectors.save(self.folder)
         for name in ("meta.sqlite", FaissVectorStore.FILE):
             _fsync(self.folder / name)
+        _fsync(self.folder)
+        _fsync(self.index_dir)  # the generation's folder entry, before the manifest names it
         manifest = dict(manifest, generation=self.generation, format_version=FORMAT_VERSION,
                         dimension=self.vectors.dimension, chunks=len(self.vectors),
                         updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        tmp = self.index_dir / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-        _fsync(tmp)
-        os.replace(tmp, self.index_dir / MANIFEST)
-        for p in self.index_dir.iterdir():
-            if _GEN.match(p.name) and p.name != self.generation:
-                shutil.rmtree(p, ignore_errors=True)
-        return load_snapshot(self.index_dir, manifest)
+        # A name of its own ("x": never someone else's file), even though writers are locked.
+        tmp = self.index_dir / f"{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
+        try:
+            with open(tmp, "x", encoding="utf-8") as f:
+                f.write(json.dumps(manifest, indent=1, sort_keys=True))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.index_dir / MANIFEST)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync(self.index_dir)  # the swap itself survives a power loss
+        stamp = manifest_stamp(self.index_dir)
+        return load_snapshot(self.index_dir, manifest, stamp)
 
     def abort(self) -> None:
         try:
@@ -310,5 +516,14 @@ class IndexWriter:
 
 
 def _fsync(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
+    """fsync a file or a folder (a folder's fsync makes the names in it durable)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if path.is_dir():
+            return  # Windows cannot open a folder; its renames are durable without this
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
