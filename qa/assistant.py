@@ -24,7 +24,7 @@ from pathlib import Path
 
 from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
 from qa.chunking import sentence_spans
-from qa.corpus import UnusableFile, clean_unicode, display_name, find_file, paragraph_number, read_file
+from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion
 from qa.evaluation import normalize_answer
@@ -159,7 +159,7 @@ class Assistant:
                 )
             rel = info.path if info is not None else article_id
             source = find_file(corpus, rel)
-            if source is None or display_name(source.relative_to(corpus).as_posix()).startswith("."):
+            if source is None:
                 if info is None:
                     raise InvalidInput(f"No indexed article and no corpus file has the id {article_id!r}.")
                 raise InvalidInput(f"The file of {article_id!r} is no longer in {corpus}.")

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question, with citations",
                        description="Answer a question from the indexed articles. The index is "
                        "built first if there is none.")
-    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("question", help="the question, in quotes (at most the reader's token budget: "
+                   "126 tokens, about 90 English words, with the default reader settings)")
     add_common_options(p)
     p.add_argument("--json", action="store_true", help="print the answer as JSON (a stable interface)")
     p.set_defaults(func=cmd_ask)

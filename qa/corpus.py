@@ -128,10 +128,17 @@ def display_name(rel: str) -> str:
 
 
 def find_file(corpus_dir: str | Path, rel: str) -> Path | None:
-    """The file of the corpus whose `display_name` is ``rel``; None when there is none."""
+    """The file of the corpus whose `display_name` is ``rel``; None when there is none.
+
+    Only files that indexing reads can be found: never one outside the folder ("../x", an
+    absolute path) or in a hidden folder such as ``.removed/``.
+    """
     root = Path(corpus_dir)
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or any(p.startswith(".") for p in parts):
+        return None
     direct = root / rel
-    if direct.is_file():
+    if direct.is_file() and display_name(direct.relative_to(root).as_posix()) == rel:
         return direct
     for path in root.rglob("*"):
         if path.is_file() and display_name(path.relative_to(root).as_posix()) == rel:

