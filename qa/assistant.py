@@ -136,9 +136,8 @@ class Assistant:
                 target.unlink(missing_ok=True)
                 raise InvalidInput(f"{name} was not added: indexing failed ({exc}).") from exc
             reason = next((why for path, why in report.skipped if path == target.name), None)
-            if reason is not None:
+            if reason is not None:  # read by the probe, yet skipped: the index is without it
                 target.unlink(missing_ok=True)
-                self.index()
                 raise InvalidInput(f"{name} was not added: {reason}.")
             return report
 
