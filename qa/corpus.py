@@ -189,11 +189,11 @@ def _plain(text: str, rel: str, markdown: bool) -> Article:
         title, body = markdown_text(title).replace("\n", " "), markdown_text(body)
     date = byline_date(body)
     try:
-        return make_article(rel, title, body, date=date)
+        return make_article(rel, title, body, path=rel, date=date)
     except UnusableFile:
         if body.strip() or not title.strip():
             raise  # the body was all boilerplate: nothing to answer from
-        return replace(make_article(rel, "", title), title=" ".join(title.split()))
+        return replace(make_article(rel, "", title, path=rel), title=" ".join(title.split()))
 
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one

@@ -240,3 +240,9 @@ def test_text_with_angle_brackets_but_no_markup_is_kept(tmp_path):
     (tmp_path / "h.json").write_text(json.dumps({"text": "Inflation a < 3% and b > 2% <- as forecast."}))
     [article] = scan_corpus(tmp_path).articles
     assert article.text == "Inflation a < 3% and b > 2% <- as forecast."
+
+
+def test_a_hash_in_a_file_name_is_part_of_its_path(tmp_path):
+    (tmp_path / "issue#4.txt").write_text("Issue four\n\nThe fourth issue is out.")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.id == article.path == "issue#4.txt"
