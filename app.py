@@ -59,6 +59,7 @@ class IndexJob:
     total: int = 0
     summary: str = ""
     error: str = ""
+    skipped: list = field(default_factory=list)  # (file, reason) the last update could not index
     finished: threading.Event = field(default_factory=threading.Event)
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -74,24 +75,27 @@ class IndexJob:
         return f"Building the index: {self.stage}…"
 
     def record(self, report) -> None:
-        """A later index update (an upload or a removal) succeeded: show its summary."""
-        self.summary, self.error = report.summary(), ""
+        """An index update succeeded: show its summary, offer its skipped files for removal."""
+        self.summary, self.error, self.skipped = report.summary(), "", list(report.skipped)
 
     def run(self, assistant) -> None:
         from qa.errors import QAError
 
         try:
             report = assistant.index(progress=self.progress)
-            self.summary = report.summary()
+            self.record(report)
             log.info("%s", self.summary)
             self.progress("loading the models", 0, 0)
             assistant.warm_up()
         except QAError as exc:
             self.error = str(exc)
             log.error("%s", exc)
-        except Exception as exc:  # noqa: BLE001 - shown on the page, logged in full
+        except BaseException as exc:  # noqa: BLE001 - shown on the page, logged in full
+            # BaseException: the tokenizers' PanicException is not an Exception.
             self.error = f"Building the index failed: {exc}"
             log.exception("index build failed")
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
         finally:
             self.finished.set()
 
@@ -114,10 +118,12 @@ def build_app(assistant, job: IndexJob):
     from qa.errors import QAError
 
     def article_choices():
+        # Files the index skipped are listed too, so the page can take out a file it cannot use.
+        skipped = [(f"{path} (not indexed: {reason})", path) for path, reason in job.skipped]
         try:
-            return [(f"{a.title} ({a.path})", a.id) for a in assistant.articles()]
+            return [(f"{a.title} ({a.path})", a.id) for a in assistant.articles()] + skipped
         except QAError:
-            return []
+            return skipped
 
     def article_table():
         try:
@@ -148,7 +154,11 @@ def build_app(assistant, job: IndexJob):
             result = assistant.ask(question, conv.turns)  # says itself what is wrong, if anything
         except QAError as exc:
             reply = render.message_html(str(exc))
-        except Exception:  # noqa: BLE001 - the user gets a message, the log the trace
+        except BaseException as exc:  # noqa: BLE001 - the user gets a message, the log the trace
+            # BaseException: a tokenizer's PanicException is not an Exception, and an uncaught
+            # one would leave the reply hanging forever.
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
             log.exception("ask failed for %r", question)
             reply = render.message_html("Something went wrong while answering; see the server log.")
         else:
@@ -176,6 +186,9 @@ def build_app(assistant, job: IndexJob):
                 notes.append(f"{name}: added. {report.summary()}")
             except QAError as exc:
                 notes.append(str(exc))
+            except Exception:  # noqa: BLE001 - the user gets a message, the log the trace
+                log.exception("upload of %s failed", name)
+                notes.append(f"{name}: could not be added; see the server log.")
         return ("\n".join(notes), None, article_table(),
                 gr.Dropdown(choices=article_choices(), value=None), index_status())
 

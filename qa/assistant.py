@@ -26,7 +26,7 @@ from qa.answer import Answer, Candidate, RetrievedPassage, Turn
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import CandidateBuilder, ScoredCandidate
-from qa.corpus import UnusableFile, read_file
+from qa.corpus import UnusableFile, clean_unicode, find_file, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.indexer import IndexReport, Progress, open_index, update_index
@@ -149,27 +149,51 @@ class Assistant:
                 target = corpus / f"{stem}-{n}{suffix}"
                 n += 1
             target.write_bytes(data)
-            return self.index()
+            # An upload that cannot be indexed must not stay in corpus/: unindexed, it would
+            # fail every later index update (and upload) too.
+            try:
+                report = self.index()
+            except Exception as exc:  # noqa: BLE001 - any failure: the upload is refused, named
+                target.unlink(missing_ok=True)
+                raise InvalidInput(f"{name} was not added: indexing failed ({exc}).") from exc
+            reason = next((why for path, why in report.skipped if path == target.name), None)
+            if reason is not None:  # read by the probe, yet skipped: the index is without it
+                target.unlink(missing_ok=True)
+                raise InvalidInput(f"{name} was not added: {reason}.")
+            return report
 
     def remove_article(self, article_id: str) -> IndexReport:
         """Take an article out of the index. Its file moves to ``corpus/.removed/`` (kept, not
-        deleted, and ignored by indexing) so nothing is lost."""
+        deleted, and ignored by indexing) so nothing is lost.
+
+        ``article_id`` may also be the path of a corpus file that indexing skipped (see
+        `IndexReport.skipped`), so a file that cannot be indexed can be taken out the same way.
+        When the index update fails, the file is put back.
+        """
         with self._lock:
+            corpus = Path(self.settings.corpus_dir)
             info = next((a for a in self.articles() if a.id == article_id), None)
-            if info is None:
-                raise InvalidInput(f"No indexed article has the id {article_id!r}.")
-            if "#" in article_id:
+            if info is not None and info.id != info.path:
                 raise InvalidInput(
                     f"{article_id!r} is one record of {info.path}; edit that file to remove it."
                 )
-            corpus = Path(self.settings.corpus_dir)
+            rel = info.path if info is not None else article_id
+            source = find_file(corpus, rel)
+            if source is None:
+                if info is None:
+                    raise InvalidInput(f"No indexed article and no corpus file has the id {article_id!r}.")
+                raise InvalidInput(f"The file of {article_id!r} is no longer in {corpus}.")
             trash = corpus / ".removed"
             trash.mkdir(exist_ok=True)
-            dest = trash / Path(info.path).name
+            dest = trash / source.name
             if dest.exists():
-                dest = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{dest.name}"
-            shutil.move(str(corpus / info.path), dest)
-            return self.index()
+                dest = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{source.name}"
+            shutil.move(source, dest)
+            try:
+                return self.index()
+            except BaseException:
+                shutil.move(dest, source)  # the article is still indexed: keep its file too
+                raise
 
     # -- answering --------------------------------------------------------------------------
 
@@ -180,7 +204,8 @@ class Assistant:
         resolved against it into a standalone search query (`Answer.query`).
 
         Raises:
-            InvalidQuestion: empty, or longer than ``settings.max_question_chars``.
+            InvalidQuestion: empty, longer than ``settings.max_question_chars``, or longer in
+                tokens than the reader's window allows (`qa.reader.Reader.question_budget`).
             NoArticles / IndexProblem / ModelProblem: with what to do about it.
         """
         question = self._check_question(question)
@@ -217,15 +242,20 @@ class Assistant:
         return self._compose(snapshot, question, query, passages, output), read_done
 
     def _check_question(self, question: str) -> str:
+        """The question, cleaned (see `qa.corpus.clean_unicode`: half an emoji becomes U+FFFD,
+        control characters go) and checked; raises `InvalidQuestion` with what to do."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestion("The question is empty. Type a question about the articles.")
-        question = " ".join(question.split())
+        question = " ".join(clean_unicode(question).split())
+        if not question:
+            raise InvalidQuestion("The question is empty. Type a question about the articles.")
         limit = self.settings.max_question_chars
-        if len(question) > limit:
+        if len(question) > limit:  # checked first: tokenizing megabytes is slow
             raise InvalidQuestion(
                 f"The question is {len(question)} characters long; the limit is {limit}. "
                 "Ask a shorter, single question."
             )
+        self.reader.check_question(question)
         return question
 
     def _compose(

@@ -12,8 +12,10 @@ Input files (the format is chosen by extension):
   of strings (or one string); an empty list means "the articles do not hold the answer", so
   qa should say so.
 
-A malformed row (bad JSON, no question, a duplicate id, ...) is reported with its line number
-and skipped; the run goes on.
+A malformed row (bad JSON, JSON nested too deeply, no question, a duplicate id, ...) is reported
+with its line number and skipped; the run goes on. Text is cleaned as articles are
+(`qa.corpus.clean_unicode`): a lone surrogate (``"\\ud83d"``, half an emoji) becomes U+FFFD and
+control characters are removed, so such a row is asked, and written, rather than stopping the run.
 
 Output files (``.jsonl`` or ``.csv``) get one row per question, written and flushed as soon as it
 is answered: ``id`` plus every field of ``qa ask --json`` (`qa.answer.Answer.to_dict`). In CSV,
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.answer import Turn
+from qa.corpus import clean_unicode
 from qa.errors import InvalidInput, InvalidQuestion
 from qa.evaluation import ScoredQuestion, score_answer, summarize
 
@@ -210,7 +213,7 @@ def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
         if len(row) > len(columns):
             yield Problem(start, f"{len(row)} fields but the header has {len(columns)}")
             continue
-        row = row + [""] * (len(columns) - len(row))
+        row = [clean_unicode(cell) for cell in row] + [""] * (len(columns) - len(row))
         question = row[q_col].strip()
         if not question:
             yield Problem(start, "empty question")
@@ -230,9 +233,11 @@ def _csv_answers(cell: str) -> tuple[str, ...] | None:
         return None
     if cell.startswith("["):
         try:
-            return _answer_list(json.loads(cell))
+            return _answer_list(_clean(json.loads(cell)))
         except json.JSONDecodeError as exc:
             raise ValueError(f"'answers' looks like a JSON list but is not valid JSON ({exc.msg})") from exc
+        except RecursionError:
+            raise ValueError("'answers' is nested too deeply to read") from None
     return tuple(a.strip() for a in cell.split("|") if a.strip())
 
 
@@ -252,9 +257,12 @@ def _parse_jsonl(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _clean(json.loads(line))
         except json.JSONDecodeError as exc:
             yield Problem(line_no, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield Problem(line_no, "nested too deeply to read")
             continue
         if not isinstance(obj, dict):
             yield Problem(line_no, "not a JSON object")
@@ -277,6 +285,18 @@ def _parse_jsonl(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
             yield Problem(line_no, str(exc))
             continue
         yield BatchQuestion(id=qid, question=question.strip(), line=line_no, answers=answers)
+
+
+def _clean(value):
+    """Parsed JSON with every string cleaned (`qa.corpus.clean_unicode`); raises RecursionError
+    for structures nested too deeply, like ``json.loads``."""
+    if isinstance(value, str):
+        return clean_unicode(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_unicode(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def _conversation(turns, conv_id: str, line_no: int) -> Iterator[BatchQuestion | Problem]:
@@ -655,10 +675,10 @@ def _cmd_batch(args) -> int:
     import sys
 
     from qa.assistant import Assistant
-    from qa.cli import settings_from
+    from qa.cli import settings_from, terminal_text
 
     def warn(problem: Problem) -> None:
-        print(f"qa batch: {args.questions}, {problem}; skipped", file=sys.stderr)
+        print(terminal_text(f"qa batch: {args.questions}, {problem}; skipped"), file=sys.stderr)
 
     if args.resume and args.overwrite:
         raise InvalidInput("--resume and --overwrite contradict each other: choose one.")
@@ -667,7 +687,7 @@ def _cmd_batch(args) -> int:
         assistant, args.questions, args.output, resume=args.resume, overwrite=args.overwrite,
         report_path=args.report, progress=not args.no_progress, on_problem=warn,
     )
-    print(format_summary(result))
+    print(terminal_text(format_summary(result)))
     if result.scores is not None or args.report:
         print(f"report: {args.report or default_report_path(args.output)}")
     return 0

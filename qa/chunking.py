@@ -15,15 +15,22 @@ import re
 from dataclasses import dataclass
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before white space,
-# or at a paragraph break. Common abbreviations and initials are not sentence ends.
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s)|\n\s*\n")
+# at the full-width 。！？ of Chinese and Japanese (which need no space after them), or at a
+# paragraph break. Common abbreviations and initials are not sentence ends.
+_CJK_CLOSERS = "\u300d\u300f\u3011\u3009\u300b\uff09\u201d\u2019\"'"  # 」』】〉》） ” ’
+_SENTENCE_END = re.compile(
+    r"[.!?][\"'\u201d\u2019)\]]*(?=\s)|[\u3002\uff01\uff1f\uff0e][" + _CJK_CLOSERS + r"]*|\n\s*\n"
+)
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov",
     "sen", "rep", "pres", "rev", "vs", "etc", "inc", "ltd", "co", "corp", "no", "fig", "jan",
     "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k",
     "u.n", "e.g", "i.e", "a.m", "p.m", "approx", "est", "dept", "univ", "mt", "ft",
 }
-_WORD = re.compile(r"\S+")
+# Chinese and Japanese are written without spaces: each ideograph or kana counts as a word (one
+# word piece each for the embedder and the reader), so window sizes mean the same in every script.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 
 
 @dataclass(frozen=True)

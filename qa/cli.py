@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question, with citations",
                        description="Answer a question from the indexed articles. The index is "
                        "built first if there is none.")
-    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("question", help="the question, in quotes (at most the reader's token budget: "
+                   "126 tokens, about 90 English words, with the default reader settings)")
     add_common_options(p)
     p.add_argument("--json", action="store_true", help="print the answer as JSON (a stable interface)")
     p.set_defaults(func=cmd_ask)
@@ -115,7 +117,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
 
     report = Assistant(settings_from(args)).index(progress=_progress_bar(), rebuild=args.rebuild)
-    print(report.summary())
+    print(terminal_text(report.summary()))
     return 0
 
 
@@ -127,7 +129,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(render_answer(answer, assistant.no_answer_threshold))
+        print(terminal_text(render_answer(answer, assistant.no_answer_threshold)))
     return 0
 
 
@@ -141,8 +143,20 @@ def cmd_articles(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(a), ensure_ascii=False))
         else:
             meta = ", ".join(x for x in (a.source, a.date) if x)
-            print(f"{a.id}\t{a.title}" + (f" ({meta})" if meta else "") + f"\t{a.chunks} chunks")
+            print(terminal_text(f"{a.id}\t{a.title}" + (f" ({meta})" if meta else "") + f"\t{a.chunks} chunks"))
     return 0
+
+
+# Control characters (C0 and C1: ESC, CSI, BEL, CR, ...) other than tab and line feed, and the
+# bidirectional overrides: an article holding them could retitle, recolour or rewrite the
+# user's terminal, or make text read in another order than it is stored.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (but tab and line feed) and
+    bidirectional overrides removed, lone surrogates shown as U+FFFD."""
+    return _TERMINAL_UNSAFE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
 
 
 def snippet(c: Citation, width: int = 90) -> str:
@@ -156,7 +170,8 @@ def snippet(c: Citation, width: int = 90) -> str:
 
 
 def render_answer(answer: Answer, threshold: float) -> str:
-    """Human-readable answer with numbered citations and the other answers found."""
+    """Human-readable answer with numbered citations and the other answers found, safe to print
+    on a terminal (`terminal_text`)."""
     lines: list[str] = []
     n = 0
 
@@ -201,7 +216,7 @@ def render_answer(answer: Answer, threshold: float) -> str:
         lines.append(f"  Search query used: {answer.query}")
     t = answer.timings_ms
     lines.append(f"  ({t.get('retrieve', 0):.0f} ms retrieve, {t.get('read', 0):.0f} ms read)")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QAError as exc:
-        print(f"qa: {exc}", file=sys.stderr)
+        print(terminal_text(f"qa: {exc}"), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        print(f"qa: {exc}", file=sys.stderr)
+        print(terminal_text(f"qa: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)

@@ -5,23 +5,33 @@ may cite. Site furniture (comment prompts, subscribe boxes, "Back to Top", copyr
 image credits, "Related Articles") is removed here, before chunking, so it can never become an
 answer passage.
 
-Formats: ``.txt`` (first line is the title), ``.md`` (first ``#`` heading or first line),
+Formats: ``.txt`` (first line is the title; a one-line file is title and text at once), ``.md``
+(first ``#`` heading or first line; Markdown markup is removed, a byline's date is read),
 ``.html``/``.htm`` (main text extracted with trafilatura, a library built and benchmarked for
 news pages; it also returns title, date and site name), and ``.json``/``.jsonl`` records
-``{title, text, url?, date?, source?, id?}``.
+``{title, text, url?, date?, source?, id?}`` (HTML markup in ``text`` is removed).
 
-Article ids are stable across runs: the file's path relative to the corpus folder, plus
-``#<record id or line number>`` for records of a JSON/JSONL file.
+Text is never lost to an odd byte: files are read as UTF-8, UTF-16/32 with a byte-order mark, or
+Windows-1252; every string an article holds is clean Unicode (`clean_unicode`: lone surrogates
+become U+FFFD, control characters other than tab and line breaks are removed, with a warning
+naming the file and record). One bad record skips that record, one bad file that file.
+
+Article ids are stable across runs: the file's path relative to the corpus folder (`display_name`:
+a name that is not UTF-8 is read as Windows-1252), plus ``#<record id or line number>`` for
+records of a JSON/JSONL file; a record id used twice in one file gets ``@<line>`` appended.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import logging
+import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -79,7 +89,7 @@ def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> Cor
     skipped: list[SkippedFile] = []
     seen: set[str] = set()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
+        rel = display_name(path.relative_to(root).as_posix())
         if any(part.startswith(".") for part in Path(rel).parts):
             continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -88,19 +98,72 @@ def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> Cor
             log.warning("skipping %s: %s", rel, reason)
             continue
         try:
-            for article in read_file(path, rel, max_file_bytes):
-                if article.id in seen:
-                    raise UnusableFile(f"duplicate article id {article.id!r}")
-                seen.add(article.id)
-                articles.append(article)
+            found = read_file(path, rel, max_file_bytes)
         except UnusableFile as exc:
             skipped.append(SkippedFile(rel, str(exc)))
             log.warning("skipping %s: %s", rel, exc)
+            continue
+        for article in found:
+            if article.id in seen:  # two file names that read alike (see `display_name`)
+                log.warning("%s: article id %r is already used by another file; skipped", rel, article.id)
+                continue
+            seen.add(article.id)
+            articles.append(article)
     return CorpusScan(articles, skipped)
 
 
+def display_name(rel: str) -> str:
+    """A corpus path as clean text: the id and path articles are stored and shown under.
+
+    A name whose bytes are not UTF-8 (``os.fsdecode`` keeps them as lone surrogates; common after
+    unzipping Windows archives) is read as Windows-1252, so ``caf\\xe9.txt`` is ``café.txt``;
+    control characters are removed. `find_file` maps the name back to the file.
+    """
+    raw = os.fsencode(rel)
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        name = raw.decode("cp1252", errors="replace")
+    return clean_unicode(name)
+
+
+def find_file(corpus_dir: str | Path, rel: str) -> Path | None:
+    """The file of the corpus whose `display_name` is ``rel``; None when there is none.
+
+    Only files that indexing reads can be found: never one outside the folder ("../x", an
+    absolute path) or in a hidden folder such as ``.removed/``.
+    """
+    root = Path(corpus_dir)
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or any(p.startswith(".") for p in parts):
+        return None
+    direct = root / rel
+    if direct.is_file() and display_name(direct.relative_to(root).as_posix()) == rel:
+        return direct
+    for path in root.rglob("*"):
+        if path.is_file() and display_name(path.relative_to(root).as_posix()) == rel:
+            return path
+    return None
+
+
 def read_file(path: Path, rel: str, max_file_bytes: int = 20_000_000) -> list[Article]:
-    """The articles of one file. Raises `UnusableFile` with the reason when it has none."""
+    """The articles of one file. Raises `UnusableFile` with the reason when it has none.
+
+    Whatever goes wrong inside one file (JSON nested too deeply, a parser error) is that file's
+    `UnusableFile`, never an error that stops the caller's other files.
+    """
+    try:
+        return _read_file(path, rel, max_file_bytes)
+    except UnusableFile:
+        raise
+    except RecursionError as exc:
+        raise UnusableFile("nested too deeply to read (JSON or markup more than ~1,000 levels deep)") from exc
+    except Exception as exc:  # noqa: BLE001 - any parser error: skip this file, name the reason
+        log.debug("reading %s failed", rel, exc_info=True)
+        raise UnusableFile(f"cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_file(path: Path, rel: str, max_file_bytes: int) -> list[Article]:
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
@@ -108,45 +171,114 @@ def read_file(path: Path, rel: str, max_file_bytes: int = 20_000_000) -> list[Ar
         data = path.read_bytes()
     except OSError as exc:
         raise UnusableFile(f"cannot be read ({exc.strerror or exc})") from exc
-    text = decode_text(data)
+    text = clean_unicode(decode_text(data, rel), rel)
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
         return _records(text, rel, jsonl=suffix == ".jsonl")
     if suffix in (".html", ".htm"):
         article = _html(text, rel)
     else:
-        title, body = split_title(text, markdown=suffix in (".md", ".markdown"))
-        article = make_article(rel, title, body)
+        article = _plain(text, rel, markdown=suffix in (".md", ".markdown"))
     return [article]
 
 
-def decode_text(data: bytes) -> str:
-    """Bytes to text; binary content (NUL bytes, undecodable, mostly control chars) is refused."""
+def _plain(text: str, rel: str, markdown: bool) -> Article:
+    """A .txt or .md article; a one-line file is both the title and the text."""
+    title, body = split_title(text, markdown=markdown)
+    if markdown:
+        title, body = markdown_text(title).replace("\n", " "), markdown_text(body)
+    date = byline_date(body)
+    try:
+        return make_article(rel, title, body, path=rel, date=date)
+    except UnusableFile:
+        if body.strip() or not title.strip():
+            raise  # the body was all boilerplate: nothing to answer from
+        return replace(make_article(rel, "", title, path=rel), title=" ".join(title.split()))
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode_text(data: bytes, rel: str = "") -> str:
+    """Bytes to text; binary content (undecodable, mostly control characters) is refused.
+
+    UTF-8 (with or without a BOM), UTF-16/32 with a BOM, else Windows-1252. A UTF-8 file with
+    a few broken bytes stays UTF-8 (each broken byte becomes U+FFFD) rather than turning all
+    its accents into mojibake.
+    """
     if not data.strip():
         raise UnusableFile("file is empty")
-    if b"\x00" in data[:8192]:
-        raise UnusableFile("looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            text = data.decode(codec, errors="replace")
+            break
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8-sig", errors="replace")
+            bad = text.count("\ufffd") - data.count("\ufffd".encode())
+            good = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+            if good > bad:  # mostly valid multi-byte UTF-8: a few broken bytes
+                log.warning("%s: %d bytes are not valid UTF-8; replaced with U+FFFD", rel or "text", bad)
+            else:
+                text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise UnusableFile("file is empty")
+    # Binary data read as text is ~15% control characters and undecodable bytes; a text with a
+    # stray NUL or escape sequence is far below that, and is cleaned, not refused.
     sample = text[:8192]
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
-    if controls > 0.01 * len(sample) or sample.count("\ufffd") > 0.01 * len(sample):
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f"))
+    if odd > max(8, 0.05 * len(sample)):
         raise UnusableFile("looks like a binary file, not text")
     return text
 
 
-def make_article(article_id: str, title: str, body: str, **meta: str | None) -> Article:
-    """Clean ``body`` and build the article; raise `UnusableFile` when nothing is left."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Control characters (category Cc) other than tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_CONTROLS = {0x0B: "\n", 0x0C: "\n", 0x85: "\n"}  # vertical tab, form feed, NEL
+
+
+def clean_unicode(text: str, where: str = "") -> str:
+    """``text`` as clean Unicode, storable and printable anywhere.
+
+    Lone surrogates (half an emoji cut upstream, or bytes a file name could not decode) become
+    U+FFFD; vertical tab, form feed and NEL become line feeds; every other control character
+    but tab, line feed and carriage return is removed (NUL, ESC, BEL, ...). With ``where`` (the
+    file and record) a warning says what was changed.
+    """
+    if not (_SURROGATE.search(text) or _CONTROL.search(text)):
+        return text
+    text, surrogates = _SURROGATE.subn("\ufffd", text)
+    text, controls = _CONTROL.subn(lambda m: _LINE_CONTROLS.get(ord(m.group()), ""), text)
+    if where:
+        log.warning("%s: %s", where, "; ".join(
+            part for part in (
+                f"{surrogates} lone surrogate(s) replaced with U+FFFD" if surrogates else "",
+                f"{controls} control character(s) removed" if controls else "",
+            ) if part))
+    return text
+
+
+def make_article(article_id: str, title: str, body: str, path: str | None = None, **meta: str | None) -> Article:
+    """Clean ``body`` and build the article; raise `UnusableFile` when nothing is left.
+
+    ``path`` defaults to ``article_id`` up to its ``#`` (the file of a record).
+    """
     title = " ".join(title.split())
     text = clean_text(body, title)
     if not text:
         raise UnusableFile("no article text left after removing boilerplate")
     if not title:
         title = text.split("\n", 1)[0][:120]
-    meta = {k: (str(v).strip() or None) if v is not None else None for k, v in meta.items()}
-    return Article(id=article_id, title=title, text=text, path=article_id.split("#", 1)[0], **meta)
+    meta = {k: (" ".join(str(v).split()) or None) if v is not None else None for k, v in meta.items()}
+    if path is None:
+        path = article_id.split("#", 1)[0]
+    return Article(id=article_id, title=title, text=text, path=path, **meta)
 
 
 def split_title(text: str, markdown: bool = False) -> tuple[str, str]:
@@ -332,7 +464,7 @@ def html_article(html: str, rel: str, options: HtmlOptions = HTML_OPTIONS) -> Ar
     meta = {"url": doc.url, "date": doc.date, "source": doc.sitename or doc.hostname}
     if not options.clean:  # only to measure what the cleaning adds
         return Article(id=rel, title=doc.title or "", text=body.strip(), path=rel, **meta)
-    return make_article(rel, doc.title or "", body, **meta)
+    return make_article(rel, doc.title or "", body, path=rel, **meta)
 
 
 def _text_of(doc) -> str:
@@ -389,8 +521,9 @@ def _only_links(text: str, tree) -> bool:
 def _records(text: str, rel: str, jsonl: bool) -> list[Article]:
     """Articles of a JSON (one record or a list) or JSON-lines file.
 
-    A malformed line of a JSONL file is skipped with a warning naming the line; the file is
-    refused only when no record is usable.
+    A malformed line of a JSONL file (not JSON, nested too deeply) or a record without text is
+    skipped with a warning naming it; the file is refused only when no record is usable. A
+    record id used twice keeps both records: the later one as ``<id>@<line or position>``.
     """
     items: list[tuple[str, object]] = []
     if jsonl:
@@ -401,6 +534,8 @@ def _records(text: str, rel: str, jsonl: bool) -> list[Article]:
                 items.append((str(n), json.loads(line)))
             except json.JSONDecodeError as exc:
                 log.warning("%s line %d: not valid JSON (%s); skipped", rel, n, exc.msg)
+            except RecursionError:
+                log.warning("%s line %d: nested too deeply to read; skipped", rel, n)
     else:
         try:
             data = json.loads(text)
@@ -410,33 +545,185 @@ def _records(text: str, rel: str, jsonl: bool) -> list[Article]:
             data = data["articles"]
         data = data if isinstance(data, list) else [data]
         items = [(str(i + 1), d) for i, d in enumerate(data)]
+    what = "line" if jsonl else "record"
     articles: list[Article] = []
     problems: list[str] = []
+    ids: dict[str, str] = {}  # record id -> where it was first used
     for key, rec in items:
+        where = f"{rel} {what} {key}"
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-            problems.append(f"record {key} has no 'text'")
+            problems.append(f"{what} {key} has no 'text'")
             continue
-        rid = str(rec.get("id") or key)
+        rid = _field(rec, "id", where) or key
+        where += f" (id {rid!r})" if rid != key else ""
+        fields = {name: _field(rec, name, where) for name in ("title", "url", "date", "source")}
+        if rid in ids:
+            unique = f"{rid}@{key}"
+            log.warning("%s: record id %r is already used on %s %s; indexed as %r",
+                        where, rid, what, ids[rid], f"{rel}#{unique}")
+            rid = unique
         single = not jsonl and len(items) == 1
+        body = clean_unicode(rec["text"], where)
+        if _MARKUP.search(body):
+            body = html_text(body)
         try:
-            articles.append(
-                make_article(
-                    rel if single else f"{rel}#{rid}",
-                    str(rec.get("title") or ""),
-                    rec["text"],
-                    url=rec.get("url"),
-                    date=rec.get("date"),
-                    source=rec.get("source"),
-                )
-            )
+            articles.append(make_article(
+                rel if single else f"{rel}#{rid}", fields.pop("title") or "", body, path=rel, **fields
+            ))
+            ids.setdefault(rid, key)
         except UnusableFile as exc:
-            problems.append(f"record {key}: {exc}")
+            problems.append(f"{what} {key}: {exc}")
     for p in problems:
         log.warning("%s: %s; skipped", rel, p)
     if not articles:
         raise UnusableFile("no usable records (each needs a non-empty 'text' field)" + (
             f": {problems[0]}" if problems else ""))
     return articles
+
+
+def _field(rec: dict, name: str, where: str) -> str | None:
+    """A record's metadata field as clean text; a field that is not text is ignored."""
+    value = rec.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        log.warning("%s: field '%s' is not text; ignored", where, name)
+        return None
+    return clean_unicode(str(value), where)
+
+
+# A tag HTML articles use; "a < b" or "<- arrow" are not markup.
+_MARKUP = re.compile(
+    r"</?(p|br|div|span|a|b|i|u|em|strong|ul|ol|li|h[1-6]|blockquote|img|figure|figcaption|table|"
+    r"thead|tbody|tr|td|th|section|article|header|footer|script|style|sup|sub|small|font|hr|pre|code)"
+    r"\b[^<>]*/?>",
+    re.IGNORECASE,
+)
+
+
+class _TextOfHTML(HTMLParser):
+    """Collects the text of an HTML fragment: blocks become paragraphs, scripts are dropped."""
+
+    _PARAGRAPH = {"p", "div", "section", "article", "header", "footer", "blockquote", "ul", "ol",
+                  "table", "figure", "figcaption", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+    _LINE = {"br", "li", "tr"}
+    _HIDDEN = {"script", "style", "noscript", "template", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.pre = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._tag(tag, 1)
+
+    def handle_endtag(self, tag):
+        self._tag(tag, -1)
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in self._LINE or tag in self._PARAGRAPH:
+            self.parts.append("\n" if tag in self._LINE else "\n\n")
+
+    def _tag(self, tag: str, step: int) -> None:
+        if tag in self._HIDDEN:
+            self.hidden = max(0, self.hidden + step)
+        elif tag == "pre":
+            self.pre = max(0, self.pre + step)
+        if tag in self._PARAGRAPH:
+            self.parts.append("\n\n")
+        elif tag in self._LINE and (step > 0 or tag != "br"):
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
+
+
+def html_text(markup: str) -> str:
+    """The text of an HTML fragment (a JSON record's ``text`` written as HTML), with paragraphs
+    separated by blank lines and line breaks kept; tags, scripts and styles removed."""
+    parser = _TextOfHTML()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def markdown_text(markdown: str) -> str:
+    """Markdown as the plain text readers see: emphasis, links, images and heading marks removed,
+    paragraphs separated by blank lines, list items and line breaks on lines of their own."""
+    from markdown_it import MarkdownIt
+
+    blocks: list[tuple[str, bool]] = []  # (text, is a tight list item)
+    tight = False
+    for tok in MarkdownIt("commonmark").parse(markdown):
+        if tok.type == "paragraph_open":
+            tight = tok.hidden
+        elif tok.type == "heading_open":
+            tight = False
+        elif tok.type == "inline":
+            blocks.append((_inline_text(tok.children or []), tight))
+        elif tok.type in ("fence", "code_block"):
+            blocks.append((tok.content.rstrip("\n"), False))
+        elif tok.type == "html_block":
+            blocks.append((html_text(tok.content), False))
+    out = ""
+    for i, (text, in_list) in enumerate(blocks):
+        if i:
+            out += "\n" if in_list and blocks[i - 1][1] else "\n\n"
+        out += text
+    return out
+
+
+def _inline_text(children) -> str:
+    parts = []
+    for t in children:
+        if t.type in ("text", "code_inline"):
+            parts.append(t.content)
+        elif t.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif t.type == "html_inline" and re.match(r"<br\b", t.content, re.IGNORECASE):
+            parts.append("\n")
+    return "".join(parts)
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"])}
+_MONTH = r"(?P<{0}>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(
+    r"\b(?:" + _MONTH.format("m1") + r"\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH.format("m2") + r",?\s+(?P<y2>\d{4})"
+    r"|(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))\b",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(by|published|posted|updated|dated?|written by)\b", re.IGNORECASE)
+
+
+def byline_date(body: str) -> str | None:
+    """The publication date (ISO ``YYYY-MM-DD``) of a byline or date line among the first three
+    lines of ``body``: a short line that starts "By", "Published", ... or holds only a date.
+    A date inside a sentence is not a publication date: None rather than a wrong date."""
+    lines = [line.strip(" *_|") for line in body.split("\n") if line.strip()][:3]
+    for line in lines:
+        m = _DATE.search(line)
+        if not m or len(line) > 100:
+            continue
+        rest = (line[: m.start()] + line[m.end() :]).strip(" |,;:-\u2013\u2014\u00b7\u2022/()")
+        if not (_BYLINE.match(line) or _BYLINE.match(rest) or not rest):
+            continue
+        g = m.groupdict()
+        month = g["m1"] or g["m2"]
+        try:
+            if month:
+                m_num = next(v for k, v in _MONTHS.items() if k.startswith(month.lower()[:3]))
+                date = datetime.date(int(g["y1"] or g["y2"]), m_num, int(g["d1"] or g["d2"]))
+            else:
+                date = datetime.date(int(g["y3"]), int(g["m3"]), int(g["d3"]))
+        except ValueError:
+            continue  # "February 30": not a date
+        return date.isoformat()
+    return None
 
 
 def paragraph_number(text: str, offset: int) -> int:

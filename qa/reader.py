@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ModelProblem
+from qa.errors import InvalidQuestion, ModelProblem
 
 CALIBRATION_FILE = "calibration.json"
 # fp32: plain eager; bf16: autocast (AVX-512 BF16/AMX CPUs); int8: dynamic quantisation of the
@@ -124,6 +124,8 @@ class Reader:
         precision: str = "fp32",
         device: str = "cpu",
     ):
+        if not 0 <= stride < max_length:
+            raise ValueError(f"the reader's stride ({stride}) must be smaller than its window ({max_length})")
         self.model_name = model
         self.max_length = max_length
         self.stride = stride
@@ -187,15 +189,49 @@ class Reader:
             self._tokenizer, self._model = tokenizer, model
             self.calibration = Calibration.load(folder) if folder.is_dir() else Calibration()
 
+    @property
+    def question_budget(self) -> int:
+        """The most tokens a question may have (loads the tokenizer).
+
+        Every window holds the question, the special tokens and a slice of the context that
+        overlaps the previous window by ``stride`` tokens. A question of at most half of what is
+        left after the stride still lets each window read as many new context tokens as the
+        question has, so a long question costs at most about twice the windows of a short one
+        (at 384/128: 126 tokens). Beyond ``max_length - stride - special tokens`` the tokenizer
+        cannot cut windows at all ("stride must be strictly less than max_len").
+        """
+        self.warm_up()
+        special = self._tokenizer.num_special_tokens_to_add(pair=True)
+        return max(1, (self.max_length - self.stride - special) // 2)
+
+    def question_tokens(self, question: str) -> int:
+        """The number of tokens ``question`` takes in the reader's window (loads the tokenizer)."""
+        self.warm_up()
+        return len(self._tokenizer(question, add_special_tokens=False)["input_ids"])
+
+    def check_question(self, question: str) -> None:
+        """Raise `InvalidQuestion` when ``question`` is over `question_budget` tokens."""
+        n, budget = self.question_tokens(question), self.question_budget
+        if n > budget:
+            raise InvalidQuestion(
+                f"The question is {n} tokens long; the reader takes at most {budget} tokens "
+                "(a token is about three quarters of an English word, or one Chinese character). "
+                "Ask a shorter, single question."
+            )
+
     def read(self, question: str, contexts: Sequence[str], top_n: int = 20) -> ReaderOutput:
         """Score answer spans for ``question`` in every context.
 
         Long contexts are read in overlapping windows (``max_length`` tokens, ``stride`` tokens
         of overlap); the same span seen in two windows keeps its best score.
+
+        Raises:
+            InvalidQuestion: ``question`` is over `question_budget` tokens.
         """
         import torch
 
         self.warm_up()
+        self.check_question(question)
         if not contexts:
             return ReaderOutput([], [])
         tok = self._tokenizer

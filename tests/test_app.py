@@ -40,3 +40,13 @@ def test_index_status_reports_progress_then_the_summary():
 def test_index_status_shows_an_error_for_the_user():
     job = load_app().IndexJob(error="No readable articles in corpus.")
     assert "No readable articles" in job.status()
+
+
+def test_files_the_index_skipped_are_kept_for_the_removal_list():
+    from qa.indexer import IndexReport
+
+    job = load_app().IndexJob()
+    job.record(IndexReport(added=["a.txt"], skipped=[("deep.json", "nested too deeply to read")]))
+    job.finished.set()
+    assert job.skipped == [("deep.json", "nested too deeply to read")]
+    assert "Skipped deep.json: nested too deeply" in job.status()

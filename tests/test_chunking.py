@@ -59,3 +59,15 @@ def test_a_sentence_longer_than_a_window_is_cut_at_words():
     text = " ".join(f"w{i}" for i in range(100)) + "."
     chunks = chunk_article("a", text, words=30, overlap=0)
     assert len(chunks) == 4 and all(len(c.text.split()) <= 30 for c in chunks)
+
+
+def test_cjk_text_is_split_into_sentences():
+    text = "北京今天下雨。明天会放晴！你要去吗？「好的。」他说。"
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["北京今天下雨。", "明天会放晴！", "你要去吗？", "「好的。」", "他说。"]
+
+
+def test_a_cjk_paragraph_is_chunked_into_several_windows():
+    text = "北京今天下了一场很大的雨，交通受到影响。" * 60  # 1,200 characters, no spaces
+    chunks = chunk_article("a", text, words=180, overlap=40)
+    assert len(chunks) > 5
+    assert all(len(c.text) <= 200 and c.text == text[c.start : c.end] for c in chunks)

@@ -134,3 +134,117 @@ def test_notice_pattern_does_not_backtrack_exponentially():
 
     line = "© 2024 " + "A.-" * 40 + " x"
     assert clean_text(f"Body.\n\n{line}") == f"Body.\n\n{line}"
+
+
+# --- input that must never abort a run or lose text (issue 11) ------------------------------
+
+
+def test_json_nested_too_deeply_skips_that_file_only(tmp_path):
+    (tmp_path / "good.txt").write_text("Good\n\nA fine article.")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "deep.jsonl").write_text(json.dumps({"text": "Kept record."}) + "\n" + "[" * 100_000 + "\n")
+    scan = scan_corpus(tmp_path)
+    assert sorted(a.id for a in scan.articles) == ["deep.jsonl#1", "good.txt"]
+    assert [(s.path, "nested too deeply" in s.reason) for s in scan.skipped] == [("deep.json", True)]
+
+
+def test_a_record_field_that_is_not_text_is_ignored_not_the_record(tmp_path, caplog):
+    nested = "[" * 900 + "]" * 900
+    (tmp_path / "b.jsonl").write_text('{"text": "Other body.", "source": "Wire", "title": ' + nested + "}\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert (article.id, article.title, article.source) == ("b.jsonl#1", "Other body.", "Wire")
+    assert "'title' is not text" in caplog.text
+
+
+def test_lone_surrogates_and_control_characters_are_cleaned_with_a_warning(tmp_path, caplog):
+    rec = {"id": "r1", "title": "Half \ud83d emoji", "text": "Price \ud83d rose\x00 by 5%.\x1b[31m Red.\x07",
+           "source": "Wire\x00"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(rec) + "\n")  # json.dumps writes \\ud83d escapes
+    [article] = scan_corpus(tmp_path).articles
+    assert article.title == "Half \ufffd emoji"
+    assert article.text == "Price \ufffd rose by 5%.[31m Red."
+    assert article.source == "Wire"
+    article.text.encode("utf-8")  # strict: storable and sendable anywhere
+    assert "a.jsonl" in caplog.text and "r1" in caplog.text and "surrogate" in caplog.text
+
+
+def test_nul_and_escape_characters_in_a_text_file_are_removed_not_the_file(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"Title\n\nThe vote\x00 passed.\x1b]0;owned\x07 Done.\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "The vote passed.]0;owned Done."
+
+
+def test_a_file_name_that_is_not_utf8_is_read_under_a_readable_id(tmp_path):
+    import os
+
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"Cafe\n\nThe cafe opened in 1990.")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.id == "caf\u00e9.txt" and article.path == "caf\u00e9.txt"
+    article.id.encode("utf-8")
+
+
+def test_duplicate_record_ids_keep_every_record_under_a_unique_id(tmp_path, caplog):
+    ids = ["a", "b", "a", "c", "d"]
+    (tmp_path / "d.jsonl").write_text(
+        "".join(json.dumps({"id": i, "text": f"Story {n}."}) + "\n" for n, i in enumerate(ids, 1)))
+    scan = scan_corpus(tmp_path)
+    assert [a.text for a in scan.articles] == [f"Story {n}." for n in range(1, 6)]
+    assert len({a.id for a in scan.articles}) == 5 and not scan.skipped
+    assert "d.jsonl#a" in [a.id for a in scan.articles]
+    assert "line 3" in caplog.text and "'a'" in caplog.text
+
+
+def test_utf16_text_with_a_bom_is_decoded(tmp_path):
+    (tmp_path / "u.txt").write_bytes("Titre\n\nLe caf\u00e9 a ouvert en 1990.".encode("utf-16"))
+    (tmp_path / "b.md").write_bytes("# Big\n\nBig-endian text too.".encode("utf-16-be").join([b"\xfe\xff", b""]))
+    scan = scan_corpus(tmp_path)
+    assert {a.id: a.text for a in scan.articles} == {"u.txt": "Le caf\u00e9 a ouvert en 1990.",
+                                                   "b.md": "Big-endian text too."}
+
+
+def test_utf8_with_one_bad_byte_stays_utf8(tmp_path):
+    (tmp_path / "a.txt").write_bytes("T\n\nZ\u00fcrich und K\u00f6ln \xff.".encode("utf-8").replace(b"\xc3\xbf", b"\xff"))
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "Z\u00fcrich und K\u00f6ln \ufffd."
+
+
+def test_a_one_line_text_file_is_its_own_title_and_text(tmp_path):
+    (tmp_path / "one.txt").write_text("The council approved the bridge on Monday.\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.title == article.text == "The council approved the bridge on Monday."
+
+
+def test_markdown_bylines_lose_their_asterisks_and_give_the_date(tmp_path):
+    (tmp_path / "m.md").write_text(
+        "# Bridge approved\n\n*By Jane Doe* | **June 3, 2024**\n\n"
+        "The council voted **7 to 2** for the [new bridge](https://example.com/b).\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "By Jane Doe | June 3, 2024\n\nThe council voted 7 to 2 for the new bridge."
+    assert article.date == "2024-06-03"
+
+
+def test_a_date_inside_a_sentence_is_not_the_publication_date(tmp_path):
+    (tmp_path / "m.md").write_text("# Vote\n\nThe council voted on June 3, 2024 to approve the new bridge.\n")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.date is None
+
+
+def test_html_markup_in_json_record_text_is_removed(tmp_path):
+    rec = {"title": "Bridge", "text": "<p>The council voted <b>7 to 2</b>.</p><p>Work starts in May &amp; "
+           "ends in 2026.<br>Costs: $5m.</p><script>track()</script>"}
+    (tmp_path / "h.json").write_text(json.dumps(rec))
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "The council voted 7 to 2.\n\nWork starts in May & ends in 2026.\nCosts: $5m."
+
+
+def test_text_with_angle_brackets_but_no_markup_is_kept(tmp_path):
+    (tmp_path / "h.json").write_text(json.dumps({"text": "Inflation a < 3% and b > 2% <- as forecast."}))
+    [article] = scan_corpus(tmp_path).articles
+    assert article.text == "Inflation a < 3% and b > 2% <- as forecast."
+
+
+def test_a_hash_in_a_file_name_is_part_of_its_path(tmp_path):
+    (tmp_path / "issue#4.txt").write_text("Issue four\n\nThe fourth issue is out.")
+    [article] = scan_corpus(tmp_path).articles
+    assert article.id == article.path == "issue#4.txt"
