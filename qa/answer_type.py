@@ -15,6 +15,7 @@ tagger would decide for the short spans a reader returns.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,11 +72,14 @@ _DATE_Q = re.compile(
     re.IGNORECASE,
 )
 _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose) (?:is|was|were|are|did|has|have|had|will)\b|"
-                       r"\b(?:what|which) (?:person|man|woman|leader|president|company|organi[sz]ation|team|"
+                       r"\b(?:what|which) (?:[a-z-]+ ){0,2}(?:person|man|woman|leader|president|company|organi[sz]ation|team|"
                        r"party|group|player|actor|actress|singer|author|official|minister|ceo|firm|club|"
-                       r"band|agency|candidate)\b", re.IGNORECASE)
+                       r"band|agency|candidate|retailer|chain|guitarist|performer|star|host|network|brand|airline|"
+                       r"carrier|manufacturer|bank|newspaper|musician|artist|rapper|athlete|politician|"
+                       r"senator|governor|judge|celebrity|billionaire|director|writer|poet|giant|startup|"
+                       r"automaker|carmaker|platform|app|service|league|university|school)s?\b", re.IGNORECASE)
 _PLACE_Q = re.compile(r"^\s*where\b|\bwhere (?:did|does|do|is|was|were|are|will|has|have|had)\b|"
-                      r"\b(?:what|which) (?:country|city|state|nation|town|village|region|province|county|"
+                      r"\b(?:what|which) (?:[a-z-]+ ){0,2}(?:country|city|state|nation|town|village|region|province|county|"
                       r"continent|island|place|capital|location|area|territory|district|neighbou?rhood)\b",
                       re.IGNORECASE)
 _HOW_MANY_AT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
@@ -90,20 +94,23 @@ class QuestionProfile:
 
     ``counted`` is the head noun of a "how many ..." question ("troops" in "How many North
     Korean troops have arrived?"), None otherwise. ``terms`` are the question's content words,
-    lower-cased; ``names`` its capitalised words and numbers after the first word, as written (the
-    places, people, organisations and years that pin down which event it is about).
+    lower-cased; ``names`` its capitalised words and numbers after the first word, as written;
+    ``key_names`` those of them that pin down which event the question is about (`key_names`).
     """
 
+    question: str
     answer_type: AnswerType
     counted: str | None
     terms: tuple[str, ...]
     names: tuple[str, ...]
+    key_names: tuple[str, ...] = ()
 
 
 def profile(question: str) -> QuestionProfile:
     """The `QuestionProfile` of ``question``."""
-    return QuestionProfile(expected_type(question), counted_noun(question), content_terms(question),
-                           named_terms(question))
+    names = named_terms(question)
+    return QuestionProfile(question, expected_type(question), counted_noun(question), content_terms(question),
+                           names, key_names(names))
 
 
 def expected_type(question: str) -> AnswerType:
@@ -189,6 +196,37 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
+
+
+# Capitalised words that name no particular event: titles, institutions' common words, and
+# abbreviations that articles spell in other ways ("US", "U.S.", "United States").
+_GENERIC_NAMES = frozenset("""
+president prime minister secretary chancellor governor mayor senator king queen prince princess
+pope general chief ceo director national international united states state states nations world new
+day department administration organization organisation union house white black supreme court
+justice republican republicans democrat democrats democratic party parliament congress senate
+government ministry office federal central european american british north south east west
+northern southern eastern western university health news times post street city county covid
+january february march april may june july august september october november december monday
+tuesday wednesday thursday friday saturday sunday
+""".split())
+
+
+def key_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The names of a question that pin down which event it is about: places, people and
+    organisations by name, and years; not titles or generic words ("President", "National"),
+    two-letter abbreviations ("US", "UK": articles spell them many ways) or small numbers."""
+    out = []
+    for name in names:
+        low = name.lower()
+        if any(c.isdigit() for c in name):
+            if re.fullmatch(r"(1[89]|20)\d\d", name):
+                out.append(name)
+            continue
+        if low in _GENERIC_NAMES or (name.isupper() and len(name) <= 2):
+            continue
+        out.append(name)
+    return tuple(out)
 
 
 def mentions(name: str, stems: set[str]) -> bool:

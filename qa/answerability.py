@@ -53,8 +53,9 @@ class AnswerFeatures:
     unit_match: float  # "how many X": the number counts X (or a word close to it)
     unit_miss: float  # ... it counts something else ("13,000 containers" for troops)
     sentence_terms: float  # share of the question's words in the answer's sentence (or the one before)
+    sentence_similarity: float  # cosine similarity of the question to that sentence (with the one before)
     passage_terms: float  # share in the whole passage
-    names_missing: float  # share of the question's names (places, people, years) absent from the article
+    names_missing: float  # share of the question's key names (places, people, years) absent from the article
     answer_in_question: float  # share of the answer's words that the question already has
     length: float  # log1p(words in the answer)
 
@@ -68,7 +69,14 @@ class AnswerFeatures:
 
 @dataclass(frozen=True)
 class Answerability:
-    """P(candidate is a right answer) = sigmoid(w . (x - mean) / scale + bias).
+    """Two stages, both logistic regressions (Platt, "Probabilistic outputs for support vector
+    machines", 1999, for the second):
+
+    - the ranker: z = w . (x - mean) / scale + bias, fitted on every candidate of every question
+      (right or not), orders the candidates of a question;
+    - the confidence: P(right) = sigmoid(top_scale * z + top_bias), fitted on each question's
+      top-ranked candidate only, so it is the probability that the answer *shown* is right
+      (the ranker's own probabilities are per candidate, a dozen per question, and far lower).
 
     ``threshold``: from here up an answer is shown as confident; ``floor``: from here up to
     ``threshold`` it is tentative; below it the articles "do not say". Both are fitted on the
@@ -82,14 +90,22 @@ class Answerability:
     bias: float
     threshold: float
     floor: float
+    top_scale: float = 1.0
+    top_bias: float = 0.0
     fitted_on: str = ""
     report: dict | None = None
 
-    def probability(self, features: AnswerFeatures) -> float:
+    def logit(self, features: AnswerFeatures) -> float:
+        """The ranker's score z of a candidate (higher: more likely the answer)."""
         values = asdict(features)
         z = self.bias
         for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
             z += w * (values.get(name, 0.0) - m) / (s or 1.0)
+        return z
+
+    def probability(self, features: AnswerFeatures) -> float:
+        """The probability that this candidate, shown as the answer, is right (0..1)."""
+        z = self.top_scale * self.logit(features) + self.top_bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
@@ -107,7 +123,8 @@ class Answerability:
             model = cls(
                 features=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
                 weights=tuple(data["weights"]), bias=float(data["bias"]), threshold=float(data["threshold"]),
-                floor=float(data["floor"]), fitted_on=data.get("fitted_on", ""), report=data.get("report"),
+                floor=float(data["floor"]), top_scale=float(data.get("top_scale", 1.0)),
+                top_bias=float(data.get("top_bias", 0.0)), fitted_on=data.get("fitted_on", ""), report=data.get("report"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid answerability model: {exc}") from exc
@@ -146,3 +163,14 @@ def fit(
     model.fit((x - mean) / scale, y)
     return (names, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
             tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]))
+
+
+def fit_confidence(top_logits: Sequence[float], right: Sequence[int]) -> tuple[float, float]:
+    """(top_scale, top_bias): Platt scaling of the ranker's score of each question's top
+    candidate to the probability that it is right."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=100.0, max_iter=1000)
+    model.fit(np.asarray(top_logits, dtype=float)[:, None], np.asarray(right, dtype=int))
+    return float(model.coef_[0][0]), float(model.intercept_[0])

@@ -283,12 +283,10 @@ class Assistant:
                           score=best.score if best else 0.0, passages=retrieved,
                           best_guess=best.candidate if best else None)
         others = [c for c in ranked[1:] if self._may_be_other_report(c, best, floor)]
-        if others:
-            # About the question's subject: the other report's sentence (with the one before it)
-            # is nearly as close to the question as the answer's own.
-            vectors = self.embedder.encode([query, builder.context(best), *(builder.context(c) for c in others)])
-            sims = vectors[1:] @ vectors[0]
-            others = [c for c, sim in zip(others, sims[1:]) if sim >= SUBJECT_SIMILARITY_RATIO * sims[0]]
+        # About the question's subject: the other report's sentence (with the one before it) is
+        # nearly as close to the question as the answer's own.
+        others = [c for c in others
+                  if c.features.sentence_similarity >= SUBJECT_SIMILARITY_RATIO * best.features.sentence_similarity]
         claimed = list(best.sentences())
         alternatives: list[Candidate] = []
         for c in others:
@@ -321,7 +319,7 @@ class Assistant:
 
     def _builder(self, snapshot: IndexSnapshot) -> CandidateBuilder:
         return CandidateBuilder(self.reader.calibration, self.answerability, snapshot.article_text,
-                                self._related_words)
+                                self._related_words, self.embedder.encode)
 
     def candidates(
         self, snapshot: IndexSnapshot, query: str, passages: Sequence[Passage], output: ReaderOutput,

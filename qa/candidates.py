@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.answer import Candidate, Citation
 from qa.answer_type import (
     AnswerType,
@@ -39,6 +41,8 @@ from qa.evaluation import normalize_answer
 from qa.reader import Calibration, ReaderOutput, Span
 from qa.retrieval import Passage
 
+# Candidates judged per question: the reader's best distinct answers (the rest are never shown).
+MAX_CANDIDATES = 15
 # How close (cosine of word embeddings) the noun a number counts must be to the question's
 # counted noun to count as the same thing: "soldiers" for "troops" (0.67 with MiniLM) passes,
 # "containers" (0.33) does not.
@@ -77,7 +81,7 @@ class ScoredCandidate:
     candidate: Candidate
     features: AnswerFeatures
     places: tuple[Place, ...]  # best first, at most one per place in an article
-    unmentioned: tuple[str, ...] = ()  # names of the question its best article never mentions
+    unmentioned: tuple[str, ...] = ()  # key names of the question its best article never mentions
 
     @property
     def score(self) -> float:
@@ -102,11 +106,14 @@ class CandidateBuilder:
         article_text: article id -> its stored text (for citations and the names check).
         related: (word, [words]) -> the highest cosine similarity between ``word`` and the
             words, for the counted-thing check; None to compare words literally only.
+        embed: texts -> L2-normalised vectors (shape ``(len(texts), dim)``), for how close
+            each candidate's sentence is to the question; None: not measured (0).
     """
 
     def __init__(
         self, calibration: Calibration, model: Answerability | None,
         article_text: Callable[[str], str], related: Callable[[str, list[str]], float] | None = None,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
     ):
         self.calibration = calibration
         self.model = model
@@ -114,20 +121,24 @@ class CandidateBuilder:
         self._texts: dict[str, str] = {}
         self._stems: dict[str, set[str]] = {}
         self._related = related
+        self._embed = embed
 
     def build(self, profile: QuestionProfile, passages: Sequence[Passage], output: ReaderOutput) -> list[ScoredCandidate]:
-        """Distinct candidates, most probable first."""
+        """Distinct candidates (at most `MAX_CANDIDATES`, the reader's best), most probable first."""
         groups = self._group(passages, output)
+        groups = sorted(groups, key=lambda g: -max(p.reader_confidence for p in g[1]))[:MAX_CANDIDATES]
         top_similarity = passages[0].similarity if passages else 0.0
+        bests = [max(places, key=lambda p: p.reader_confidence) for _key, places in groups]
+        closeness = self._closeness(profile.question, bests)
         scored = []
-        for _key, places in groups:
+        for (_key, places), sim in zip(groups, closeness):
             places = sorted(places, key=lambda p: -p.reader_confidence)
             best = places[0]
-            features = self._features(profile, best, places, top_similarity)
+            features = self._features(profile, best, places, top_similarity, sim)
             score = self.model.probability(features) if self.model else best.reader_confidence
             citations = tuple(self._cite(p) for p in places)
             stems = self._article_stems(best.article_id)
-            unmentioned = tuple(n for n in profile.names if not mentions(n, stems))
+            unmentioned = tuple(n for n in profile.key_names if not mentions(n, stems))
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
                                           unmentioned))
         scored.sort(key=lambda c: -c.score)
@@ -175,7 +186,19 @@ class CandidateBuilder:
 
     # -- evidence ---------------------------------------------------------------------------
 
-    def _features(self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float) -> AnswerFeatures:
+    def _closeness(self, question: str, places: list[Place]) -> list[float]:
+        """Cosine similarity of the question to each place's sentence (with the one before)."""
+        if self._embed is None or not places or not question:
+            return [0.0] * len(places)
+        contexts = [self._context(p) for p in places]
+        distinct = list(dict.fromkeys(contexts))
+        vectors = self._embed([question, *distinct])
+        sims = dict(zip(distinct, (vectors[1:] @ vectors[0]).tolist()))
+        return [float(sims[c]) for c in contexts]
+
+    def _features(
+        self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float, closeness: float
+    ) -> AnswerFeatures:
         text = self._text(best.article_id)
         sentence = text[best.sentence[0] : best.sentence[1]]
         before = _previous_sentence(text, best.sentence[0])
@@ -199,9 +222,10 @@ class CandidateBuilder:
             unit_match=float(unit is True),
             unit_miss=float(unit is False),
             sentence_terms=_share(terms, sentence_stems),
+            sentence_similarity=closeness,
             passage_terms=_share(terms, passage_stems),
-            names_missing=(sum(not mentions(n, article_stems) for n in profile.names) / len(profile.names)
-                           if profile.names else 0.0),
+            names_missing=(sum(not mentions(n, article_stems) for n in profile.key_names) / len(profile.key_names)
+                           if profile.key_names else 0.0),
             answer_in_question=_share(answer_terms, set(terms)),
             length=math.log1p(len(best.span.text.split())),
         )
@@ -227,11 +251,9 @@ class CandidateBuilder:
             return False
         return self._related(counted, nouns) >= UNIT_SIMILARITY
 
-    def context(self, candidate: ScoredCandidate) -> str:
-        """The sentence a candidate was best read in, with the sentence before it (where a
-        figure's subject often is: "... 1,500 troops have arrived. The number could rise to
-        12,000.")."""
-        best = candidate.places[0]
+    def _context(self, best: Place) -> str:
+        """The sentence a candidate was read in, with the sentence before it (where a figure's
+        subject often is: "... 1,500 troops have arrived. The number could rise to 12,000.")."""
         text = self._text(best.article_id)
         return (_previous_sentence(text, best.sentence[0]) + " " + text[best.sentence[0] : best.sentence[1]]).strip()
 
