@@ -95,7 +95,9 @@ class QuestionProfile:
     ``counted`` is the head noun of a "how many ..." question ("troops" in "How many North
     Korean troops have arrived?"), None otherwise. ``terms`` are the question's content words,
     lower-cased; ``names`` its capitalised words and numbers after the first word, as written;
-    ``key_names`` those of them that pin down which event the question is about (`key_names`).
+    ``key_names`` those of them that pin down which event the question is about (`key_names`);
+    ``event`` what a "how many" question says happened to what it counts (`event_terms`), as a
+    tuple of at most one word.
     """
 
     question: str
@@ -104,13 +106,16 @@ class QuestionProfile:
     terms: tuple[str, ...]
     names: tuple[str, ...]
     key_names: tuple[str, ...] = ()
+    event: tuple[str, ...] = ()
 
 
 def profile(question: str) -> QuestionProfile:
     """The `QuestionProfile` of ``question``."""
     names = named_terms(question)
-    return QuestionProfile(question, expected_type(question), counted_noun(question), content_terms(question),
-                           names, key_names(names))
+    counted = counted_noun(question)
+    terms = content_terms(question)
+    return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
+                           event_terms(question, names, counted))
 
 
 def expected_type(question: str) -> AnswerType:
@@ -172,6 +177,74 @@ def content_terms(text: str) -> tuple[str, ...]:
         if w and w not in STOPWORDS:
             seen.setdefault(w, None)
     return tuple(seen)
+
+
+_ADVERBS = frozenset("""
+already currently eventually recently reportedly still now far yet ever initially first last total
+overall approximately nearly around roughly almost far so
+""".split())
+
+
+def event_terms(question: str, names: Sequence[str], counted: str | None) -> tuple[str, ...]:
+    """What happened to the counted thing: the main verb after the "how many ..." phrase ("killed"
+    in "How many North Korean troops have been killed in Ukraine?", "shipped" in "How many
+    containers of munitions has North Korea shipped to Russia?"), or () when there is none. A
+    figure that answers the question is stated with it (or a word of its news group, `states`):
+    1,500 troops that "have arrived" are not troops killed."""
+    if not counted:
+        return ()
+    m = _HOW_MANY_AT.search(question)
+    rest = question[m.end():] if m else question
+    # Skip the counted phrase, up to the counted noun ("North Korean troops").
+    words = _WORDS.findall(rest)
+    start = next((i + 1 for i, w in enumerate(words) if w.lower() == counted), 0)
+    lowered = {n.lower() for n in names}
+    after = [w.lower() for w in words[start:]
+             if w.lower() not in STOPWORDS and w.lower() not in lowered and w.lower() not in _ADVERBS
+             and not w[:1].isupper() and not any(c.isdigit() for c in w)]
+    verbs = [w for w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
+    return tuple((verbs or after)[:1])
+
+
+# What news says happened, in the words it says it with: a question's event word is stated by a
+# sentence holding any word of its group (a small hand-made thesaurus of news events; word
+# embeddings were tried and put "killed" as close to "fight" as "sent" is to "arrived").
+_EVENT_GROUPS = [
+    "send sent deploy deployed dispatch dispatched dispatching ship shipped shipping arrive arrived arriving "
+    "transfer transferred deliver delivered delivering supply supplied provide provided move moved",
+    "kill killed killing dead death deaths die died dying fatalities fatality toll lives",
+    "wound wounded injure injured injuries injury hurt casualties",
+    "capture captured prisoner prisoners detain detained seize seized arrest arrested",
+    "pay paid paying payment cost costs price spend spent",
+    "evacuate evacuated evacuation flee fled displaced",
+    "rescue rescued save saved survivor survivors survived",
+    "win won winning victory beat defeated",
+    "vote voted votes voting ballot ballots",
+    "sell sold sale sales",
+    "buy bought purchase purchased",
+]
+_EVENT_SYNONYMS: dict[str, frozenset[str]] = {}
+for _group in _EVENT_GROUPS:
+    _words = frozenset(_group.split())
+    for _w in _words:
+        _EVENT_SYNONYMS[_w] = _words
+
+
+def states(word: str, stems: set[str]) -> bool:
+    """Whether a text whose `word_stems` are ``stems`` states the event ``word``: the word itself
+    (any ending: "fight"/"fighting", "ship"/"shipped") or a word of its `_EVENT_GROUPS` group."""
+    root = _verb_root(word)
+    if stem(word) in stems or any(_verb_root(w) == root for w in stems):
+        return True
+    return any(stem(w) in stems for w in _EVENT_SYNONYMS.get(word.lower(), ()))
+
+
+def _verb_root(word: str) -> str:
+    word = word.lower()
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def named_terms(question: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, RetrievedPassage, Turn
+from qa.answer_type import AnswerType
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import CandidateBuilder, ScoredCandidate
@@ -43,6 +44,8 @@ _UNSET = object()
 # the answer's own sentence's): set by reading the sample article's troop figures (2,600, 10,000
 # and 11,000 at 0.84-0.87 of the 1,500 sentence's 0.84; "since August" far below it for "when").
 SUBJECT_SIMILARITY_RATIO = 0.8
+# Answer types a span is checked against reliably (digits and number words; dates and times).
+STRICT_TYPES = (AnswerType.QUANTITY, AnswerType.DATE)
 
 
 class Assistant:
@@ -267,7 +270,12 @@ class Assistant:
         (`qa.answerability`)."""
         s = self.settings
         builder = self._builder(snapshot)
-        ranked = builder.build(question_profile(query), passages, output)
+        profile = question_profile(query)
+        # A span that cannot answer the question is not a candidate at all, however sure the
+        # reader is: a count of something else ("13,000 containers" for tanks), a figure stated
+        # of another event ("1,500 troops have arrived" for troops killed), or not a number or
+        # a date where one is asked for.
+        ranked = [c for c in builder.build(profile, passages, output) if can_answer(c, profile)]
         floor, threshold = self.no_answer_threshold, self.confident_threshold
         # An answer from an article that mentions what the question names (its places, people,
         # years) ranks above one from an article that does not: that one is about another event.
@@ -310,10 +318,10 @@ class Assistant:
     @staticmethod
     def _may_be_other_report(c: ScoredCandidate, best: ScoredCandidate, floor: float) -> bool:
         """Another report answers the same question: it passes the same floor as an answer, is
-        of the question's answer type, counts the same thing, and comes from an article that
-        names what the question names (if the answer's does). The subject check follows."""
-        f = c.features
-        if c.score < floor or f.type_miss or f.unit_miss:
+        of the question's answer type, and comes from an article that names what the question
+        names (if the answer's does). What cannot answer at all is already out; the subject
+        check follows."""
+        if c.score < floor or c.features.type_miss:
             return False
         return not (c.names_missing and not best.names_missing)
 
@@ -373,6 +381,14 @@ class Assistant:
         model = self.answerability
         confident = model.threshold if model is not None else self.reader.calibration.threshold
         return max(confident, self.no_answer_threshold)
+
+
+def can_answer(candidate: ScoredCandidate, profile) -> bool:
+    """False for a span that cannot answer the question whatever its score: a count of
+    something else, a figure stated of another event, or not a number or a date where one is
+    asked for (see `Assistant._compose`)."""
+    f = candidate.features
+    return not (f.unit_miss or candidate.unstated or (f.type_miss and profile.answer_type in STRICT_TYPES))
 
 
 def resolve_query(question: str, history: Sequence[Turn]) -> str:

@@ -30,6 +30,7 @@ from qa.answer_type import (
     content_terms,
     fits,
     mentions,
+    states,
     stem,
     word_stems,
     words_after,
@@ -44,9 +45,12 @@ from qa.retrieval import Passage
 # Candidates judged per question: the reader's best distinct answers (the rest are never shown).
 MAX_CANDIDATES = 15
 # How close (cosine of word embeddings) the noun a number counts must be to the question's
-# counted noun to count as the same thing: "soldiers" for "troops" (0.67 with MiniLM) passes,
-# "containers" (0.33) does not.
-UNIT_SIMILARITY = 0.5
+# counted noun to count as the same thing: "soldiers" (0.89 with MiniLM) and "infantry" (0.71)
+# for "troops" pass; "containers" (0.27), "tanks" (0.54), "generals" (0.55) and "workers"
+# (0.56) against "troops" or "soldiers" do not.
+UNIT_SIMILARITY = 0.6
+# Counted nouns that any count of people answers ("residents", "passengers", "victims").
+_ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
 _NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b", re.IGNORECASE)
 
@@ -82,6 +86,7 @@ class ScoredCandidate:
     features: AnswerFeatures
     places: tuple[Place, ...]  # best first, at most one per place in an article
     unmentioned: tuple[str, ...] = ()  # key names of the question its best article never mentions
+    unstated: tuple[str, ...] = ()  # event words of a "how many" question its sentence does not state
 
     @property
     def score(self) -> float:
@@ -139,8 +144,9 @@ class CandidateBuilder:
             citations = tuple(self._cite(p) for p in places)
             stems = self._article_stems(best.article_id)
             unmentioned = tuple(n for n in profile.key_names if not mentions(n, stems))
+            unstated = self._unstated(profile, best)
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
-                                          unmentioned))
+                                          unmentioned, unstated))
         scored.sort(key=lambda c: -c.score)
         return scored
 
@@ -233,7 +239,7 @@ class CandidateBuilder:
     def _unit(self, profile: QuestionProfile, best: Place, sentence: str, before: str) -> bool | None:
         """Whether the number of the span counts what the question counts (None: can't tell)."""
         counted = profile.counted
-        if not counted:
+        if not counted or counted in _ANY_PEOPLE:
             return None
         span_text = best.span.text
         numbers = list(_NUMBER.finditer(span_text))
@@ -256,6 +262,14 @@ class CandidateBuilder:
         subject often is: "... 1,500 troops have arrived. The number could rise to 12,000.")."""
         text = self._text(best.article_id)
         return (_previous_sentence(text, best.sentence[0]) + " " + text[best.sentence[0] : best.sentence[1]]).strip()
+
+    def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
+        """The question's event words (`qa.answer_type.event_terms`) that the candidate's sentence
+        (with the one before) does not state (`qa.answer_type.states`)."""
+        if not profile.event or profile.answer_type is not AnswerType.QUANTITY:
+            return ()
+        stems = word_stems(self._context(best))
+        return tuple(w for w in profile.event if not states(w, stems))
 
     def _text(self, article_id: str) -> str:
         if article_id not in self._texts:

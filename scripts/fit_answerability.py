@@ -71,6 +71,8 @@ def squad_assistant(name: str, examples, reader: str, articles: int | None = Non
 def candidate_rows(assistant, question: str, answers, passages) -> list[dict]:
     """Features and labels of every candidate read in ``passages`` (empty ``answers``: the
     corpus does not hold the answer, every candidate is wrong)."""
+    from qa.answer_type import profile
+    from qa.assistant import can_answer
     from qa.evaluation import squad_scores
 
     snapshot = assistant.snapshot()
@@ -79,7 +81,7 @@ def candidate_rows(assistant, question: str, answers, passages) -> list[dict]:
     for c in assistant.candidates(snapshot, question, passages, output)[:12]:
         f1 = squad_scores(c.candidate.answer, list(answers))[1] if answers else 0.0
         rows.append({"answer": c.candidate.answer, "f1": round(f1, 4), "label": int(f1 >= 0.5),
-                     "features": asdict(c.features)})
+                     "eligible": can_answer(c, profile(question)), "features": asdict(c.features)})
     return rows
 
 
@@ -173,6 +175,8 @@ def choose_thresholds(model, sources: dict[str, list[dict]], args) -> tuple[floa
         for row in rows:
             best = None
             for c in row["candidates"]:
+                if not c.get("eligible", True):
+                    continue  # the Assistant never shows it (qa.assistant.can_answer)
                 p = model.probability(AnswerFeatures(**c["features"]))
                 if best is None or p > best[0]:
                     best = (p, c["label"], c["features"]["names_missing"] > 0)
@@ -217,7 +221,7 @@ def choose_thresholds(model, sources: dict[str, list[dict]], args) -> tuple[floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.answerability import Answerability, AnswerFeatures, fit
+    from qa.answerability import Answerability, AnswerFeatures, fit, fit_confidence
     from qa.settings import DEFAULT_READER
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -251,7 +255,16 @@ def main(argv: list[str] | None = None) -> int:
                 features.append(AnswerFeatures(**c["features"]))
                 labels.append(c["label"])
     names, mean, scale, weights, bias = fit(features, labels, c=args.c)
+    ranker = Answerability(names, mean, scale, weights, bias, threshold=0.5, floor=0.5)
+    tops = []  # (ranker score, right) of each question's top candidate
+    for rows in sources.values():
+        for row in rows:
+            scored = [(ranker.logit(AnswerFeatures(**c["features"])), c["label"]) for c in row["candidates"]]
+            if scored:
+                tops.append(max(scored))
+    top_scale, top_bias = fit_confidence([z for z, _ in tops], [y for _, y in tops])
     model = Answerability(names, mean, scale, weights, bias, threshold=0.5, floor=0.5,
+                          top_scale=top_scale, top_bias=top_bias,
                           fitted_on="RealTimeQA 2020-21 (answerable, near-topic, off-topic vs BBC 2004-05), "
                                     "SQuAD v1.1 train (30 articles), SQuAD v2.0 dev unanswerable")
     threshold, floor, report = choose_thresholds(model, sources, args)

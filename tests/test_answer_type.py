@@ -58,3 +58,27 @@ def test_a_name_is_mentioned_by_its_adjective_too():
     stems = word_stems("Iran and America said the Korean peninsula is calm.")
     assert mentions("Iranian", stems) and mentions("American", stems) and mentions("Korea", stems)
     assert not mentions("Germany", stems) and not mentions("2019", stems)
+
+
+def test_event_words_are_what_happened_to_the_counted_thing():
+    from qa.answer_type import profile
+
+    assert profile("How many North Korean troops have been killed in Ukraine?").event == ("killed",)
+    assert profile("How many North Korean troops have already arrived in Russia?").event == ("arrived",)
+    assert profile("When will they be ready?").event == ()  # not a "how many" question
+
+
+def test_an_event_is_stated_in_its_own_words_or_a_news_synonym():
+    from qa.answer_type import states
+
+    assert states("sent", word_stems("1,500 troops have already arrived in Russia"))
+    assert states("fighting", word_stems("they could be deployed to fight in Ukraine"))
+    assert states("died", word_stems("the death toll rose to 39"))
+    assert not states("killed", word_stems("10,000 soldiers could soon be deployed to fight"))
+    assert not states("captured", word_stems("1,500 troops have already arrived in Russia"))
+
+
+def test_key_names_leave_out_titles_generic_words_and_small_numbers():
+    from qa.answer_type import key_names
+
+    assert key_names(named_terms("Did President Biden visit Kyiv in 2023 with 3 US senators?")) == ("Biden", "Kyiv", "2023")

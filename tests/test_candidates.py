@@ -59,10 +59,15 @@ def test_different_numbers_never_merge():
 
 
 def test_the_counted_thing_decides_unit_match():
-    cands = build("How many people watched the fireworks?", [span("20,000", 5.0), span("1,500", 4.0)])
+    cands = build("How many officers were on duty at the fireworks?", [span("20,000", 5.0), span("1,500", 4.0)])
     by_answer = {c.candidate.answer: c.features for c in cands}
-    assert by_answer["20,000"].unit_match == 1.0 and by_answer["20,000"].unit_miss == 0.0
-    assert by_answer["1,500"].unit_miss == 1.0  # 1,500 officers
+    assert by_answer["1,500"].unit_match == 1.0 and by_answer["1,500"].unit_miss == 0.0
+    assert by_answer["20,000"].unit_miss == 1.0  # 20,000 people
+
+
+def test_any_count_of_people_may_answer_how_many_people():
+    cands = build("How many people were on duty at the fireworks?", [span("1,500", 4.0)])
+    assert cands[0].features.unit_miss == 0.0
 
 
 def test_question_names_absent_from_the_article_are_reported():

@@ -90,3 +90,11 @@ def test_a_tentative_answer_is_printed_as_possibly():
     text = render_answer(found(answer="12,000", score=0.39, tentative=True), 0.3)
     assert text.startswith("Possibly: 12,000") and "low confidence 0.39" in text
     assert render_answer(found(), 0.3).startswith("1,500   (confidence 0.91)")
+
+
+def test_a_wrong_event_answer_says_which_names_its_article_never_mentions():
+    from qa.cli import render_answer
+    from tests.test_render import found
+
+    text = render_answer(found(answer="12,000", score=0.8, tentative=True, unmentioned=("Kursk",)), 0.3)
+    assert "never mentions Kursk" in text

@@ -165,3 +165,15 @@ def test_a_tentative_answer_is_hedged_and_still_cited():
     assert "Possibly 12,000 [1]" in " ".join(out.split())
     assert "low confidence 0.39" in out and "check it" in out
     assert "Possibly" not in visible_text(reply_html(found()))
+
+
+def test_a_wrong_event_answer_names_what_its_article_never_mentions():
+    out = visible_text(reply_html(found(answer="12,000", score=0.8, tentative=True, unmentioned=("Kursk", "2019"),
+                                        citations=(cite("12,000"),), alternatives=())))
+    assert "never mentions Kursk, 2019" in " ".join(out.split())
+    assert "never mentions" not in visible_text(reply_html(found()))
+
+
+def test_json_lists_the_unmentioned_names():
+    assert found(unmentioned=("Kursk",), tentative=True).to_dict()["unmentioned"] == ["Kursk"]
+    assert found().to_dict()["unmentioned"] == []
