@@ -34,28 +34,39 @@ HELD_OUT = ("2022",)
 BINS = 10
 
 
-def judge(assistant, question: str, answers, passages) -> dict:
-    """What the Assistant shows for ``question`` read from ``passages``, and whether it is right."""
+def judge(assistants, question: str, answers, passages) -> list[dict]:
+    """What each Assistant shows for ``question`` read from ``passages`` (read once: they share
+    the reader), and whether it is right."""
     from qa.evaluation import squad_scores
 
-    answer = assistant.answer_from(question, passages)
-    em, f1 = squad_scores(answer.answer if answer.found else "", list(answers)) if answers else (0.0, 0.0)
-    return {"found": answer.found, "tentative": answer.tentative, "score": round(answer.score, 4),
-            "answer": answer.answer, "em": em, "f1": f1, "right": bool(answer.found and answers and f1 >= 0.5)}
+    output = assistants[0].reader.read(question, [p.text for p in passages])
+    rows = []
+    for assistant in assistants:
+        answer = assistant.answer_from(question, passages, output=output)
+        em, f1 = squad_scores(answer.answer if answer.found else "", list(answers)) if answers else (0.0, 0.0)
+        rows.append({"found": answer.found, "tentative": answer.tentative, "score": round(answer.score, 4),
+                     "answer": answer.answer, "em": em, "f1": f1,
+                     "right": bool(answer.found and answers and f1 >= 0.5)})
+    return rows
 
 
-def run(rtqa, bbc, questions, evidence, label: str) -> dict[str, list[dict]]:
+def run(rtqa, bbc, questions, evidence) -> list[dict[str, list[dict]]]:
+    """Rows per decider (the order of ``rtqa``/``bbc``), per question set."""
     from tqdm import tqdm
 
-    rows: dict[str, list[dict]] = {"answerable": [], "near_topic": [], "off_topic": []}
-    for ex in tqdm(questions, desc=label, unit="q", file=sys.stderr):
-        rows["answerable"].append(judge(rtqa, ex.question, ex.answers,
-                                        rtqa.retriever.retrieve(rtqa.snapshot(), ex.question)))
-        near = near_topic_passages(rtqa, ex.question, ex.answers, evidence[ex.context.strip()],
-                                   rtqa.settings.top_k)
+    rows = [{"answerable": [], "near_topic": [], "off_topic": []} for _ in rtqa]
+    first = rtqa[0]
+
+    def add(name, results):
+        for r, result in zip(rows, results):
+            r[name].append(result)
+
+    for ex in tqdm(questions, desc="2022 questions", unit="q", file=sys.stderr):
+        add("answerable", judge(rtqa, ex.question, ex.answers, first.retriever.retrieve(first.snapshot(), ex.question)))
+        near = near_topic_passages(first, ex.question, ex.answers, evidence[ex.context.strip()], first.settings.top_k)
         if near is not None:
-            rows["near_topic"].append(judge(rtqa, ex.question, (), near))
-        rows["off_topic"].append(judge(bbc, ex.question, (), bbc.retriever.retrieve(bbc.snapshot(), ex.question)))
+            add("near_topic", judge(rtqa, ex.question, (), near))
+        add("off_topic", judge(bbc, ex.question, (), bbc[0].retriever.retrieve(bbc[0].snapshot(), ex.question)))
     return rows
 
 
@@ -136,17 +147,20 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(args.threads)
     reader = reader_path(args.reader)
     questions = spread(news_questions(HELD_OUT), args.limit)
+    labels = ["answerability"] + ([] if args.no_baseline else ["reader confidence"])
+    rtqa, bbc = [], []
+    for label in labels:
+        assistant, evidence = realtimeqa_assistant(reader, answerability=label == "answerability")
+        rtqa.append(assistant)
+        bbc.append(bbc_assistant(reader, answerability=label == "answerability"))
+    model = rtqa[0].answerability
+    if model is None:
+        sys.exit(f"{reader} has no answerability.json: run scripts/fit_answerability.py first")
+    # One reader and one embedder for all (the same weights; loaded once).
+    for a in (*rtqa[1:], *bbc):
+        a.reader, a.embedder, a.retriever.embedder = rtqa[0].reader, rtqa[0].embedder, rtqa[0].embedder
     results = {}
-    for label, with_model in (("answerability", True), ("reader confidence", False)):
-        if not with_model and args.no_baseline:
-            continue
-        rtqa, evidence = realtimeqa_assistant(reader, answerability=with_model)
-        bbc = bbc_assistant(reader, answerability=with_model)
-        if with_model:
-            model = rtqa.answerability
-            if model is None:
-                sys.exit(f"{reader} has no answerability.json: run scripts/fit_answerability.py first")
-        rows = run(rtqa, bbc, questions, evidence, label)
+    for label, rows in zip(labels, run(rtqa, bbc, questions, evidence)):
         shown = [r for items in rows.values() for r in items if r["found"]]
         results[label] = {"summary": summary(rows), "reliability": reliability(shown), "rows": rows}
 

@@ -226,13 +226,20 @@ class Assistant:
         }
         return _replace_timings(answer, timings)
 
-    def answer_from(self, question: str, passages: Sequence[Passage], query: str | None = None) -> Answer:
+    def answer_from(
+        self, question: str, passages: Sequence[Passage], query: str | None = None,
+        output: ReaderOutput | None = None,
+    ) -> Answer:
         """Answer ``question`` from the given ``passages`` instead of retrieving them: the rest of
         `ask` (read, candidates, decision). For evaluations that control what is read, e.g. with
-        the passage that holds the answer left out."""
+        the passage that holds the answer left out; ``output`` is the reader's output for these
+        passages when the caller already has it (comparing two ways of deciding)."""
         question = self._check_question(question)
-        answer, _ = self._read_and_compose(self.snapshot(), question, query or question, list(passages))
-        return answer
+        query = query or question
+        if output is None:
+            answer, _ = self._read_and_compose(self.snapshot(), question, query, list(passages))
+            return answer
+        return self._compose(self.snapshot(), question, query, list(passages), output)
 
     def _read_and_compose(
         self, snapshot: IndexSnapshot, question: str, query: str, passages: list[Passage]
@@ -275,7 +282,10 @@ class Assistant:
         # reader is: a count of something else ("13,000 containers" for tanks), a figure stated
         # of another event ("1,500 troops have arrived" for troops killed), or not a number or
         # a date where one is asked for.
-        ranked = [c for c in builder.build(profile, passages, output) if can_answer(c, profile)]
+        candidates = builder.build(profile, passages, output)
+        ranked = [c for c in candidates if can_answer(c, profile)]
+        if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
+            ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is
         floor, threshold = self.no_answer_threshold, self.confident_threshold
         # An answer from an article that mentions what the question names (its places, people,
         # years) ranks above one from an article that does not: that one is about another event.

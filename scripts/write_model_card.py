@@ -73,15 +73,20 @@ def _answerability_section(folder: Path) -> list[str]:
     rep = model.get("report") or {}
     lines += [
         "In the Assistant, the confidence shown and the decision between an answer, a tentative answer and "
-        "\"not in the articles\" come from `answerability.json` (`qa.answerability`): a logistic regression "
-        "over the evidence about each candidate answer (the reader's margin and score and its SQuAD-fitted "
+        "\"not in the articles\" come from `answerability.json` (`qa.answerability`). A logistic regression "
+        "ranks each candidate answer on its evidence (the reader's margin and score and its SQuAD-fitted "
         "confidence above, the passage's retrieval rank and similarity, how many articles give the same "
         "answer, whether the span is of the question's answer type and counts the thing asked about, the "
-        "share of the question's words in the answer's sentence and passage, and whether the article "
-        "mentions the names the question gives). It is fitted in the product's own setting (8 retrieved "
-        f"passages) on: {model.get('fitted_on', '?')}. RealTimeQA 2022 is held out.",
+        "share of the question's words in the answer's sentence and passage and the sentence's embedding "
+        "similarity to the question, and whether the article mentions the names the question gives); a "
+        "second, one-feature logistic regression (Platt scaling) turns the top candidate's score into the "
+        "probability that the answer shown is right. Both are fitted in the product's own setting (8 "
+        f"retrieved passages) on: {model.get('fitted_on', '?')}. RealTimeQA 2022 is held out. Spans that "
+        "cannot answer (a count of another thing, a figure of another event, not a number or date where "
+        "one is asked) are never candidates (`qa.assistant.can_answer`).",
         "",
-        f"- confident from {model['threshold']}, tentative from {model['floor']}; "
+        f"- confidence = sigmoid({model.get('top_scale', 1.0):.3f} x ranker score {model.get('top_bias', 0.0):+.3f}); "
+        f"confident from {model['threshold']}, tentative from {model['floor']}; "
         f"{rep.get('candidates', '?')} candidates, {rep.get('positive_rate', '?')} of them right",
         "- weights (on standardised features): "
         + ", ".join(f"{n} {w:+.2f}" for n, w in zip(model["features"], model["weights"])),

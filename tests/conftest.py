@@ -4,9 +4,15 @@ do not judge answer quality."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +81,58 @@ def trained_reader() -> Path:
     if not (TRAINED_READER / "config.json").exists():
         pytest.skip("models/reader is not there (train it with scripts/train_reader.py)")
     return TRAINED_READER
+
+
+@contextlib.contextmanager
+def running_app(corpus: Path, index_dir: Path, reader: Path, workdir: Path, timeout_s: float) -> Iterator[tuple[str, Path]]:
+    """app.py (a real process) serving ``corpus`` on a free local port, offline; yields (its URL,
+    its log file) once it answers HTTP 200, and stops it afterwards. Fails the test with the end
+    of the log if it exits or does not serve within ``timeout_s`` (a limit on waiting, not a
+    measurement)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = workdir / "app.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index", str(index_dir),
+           "--reader", str(reader), "--port", str(port)]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not serve {url} in {timeout_s}s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from qa.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture
+def cfg(corpus_dir, tmp_path):
+    from qa.settings import Settings
+
+    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")

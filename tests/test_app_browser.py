@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLE = ROOT / "corpus" / "north-korean-troops-russia.txt"
@@ -81,12 +79,6 @@ def _browser_available():
 # -- the app and the browser ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, tiny_reader):
     """app.py serving a temp copy of the sample corpus on a free local port."""
@@ -95,37 +87,8 @@ def app_url(tmp_path_factory, tiny_reader):
     corpus.mkdir()
     shutil.copy(SAMPLE_ARTICLE, corpus)
     reader = TRAINED_READER if (TRAINED_READER / "config.json").exists() else tiny_reader
-    port = free_port()
-    log_path = work / "app.log"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index", str(work / "index"),
-           "--reader", str(reader), "--port", str(port)]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not serve {url} in {START_TIMEOUT_S}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_app(corpus, work / "index", reader, work, START_TIMEOUT_S) as (url, _log):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

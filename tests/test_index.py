@@ -6,23 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
-from qa.embedding import Embedder
 from qa.errors import IndexProblem, NoArticles
 from qa.indexer import open_index, update_index
-from qa.settings import Settings
 from qa.store import MANIFEST, FaissVectorStore
 
 SECOND = "Floods in Valencia\n\nFlash floods in Valencia killed at least 200 people in October 2024, officials said.\n"
 
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder()
-
-
-@pytest.fixture
-def cfg(corpus_dir, tmp_path):
-    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
 
 
 def test_first_build_embeds_every_article_and_writes_a_manifest(cfg, embedder):

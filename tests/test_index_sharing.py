@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from qa.errors import IndexProblem
 from qa.indexer import open_index, update_index
 from qa.settings import Settings
 from qa.store import MANIFEST, WRITER_LOCK, FaissVectorStore
+from tests.conftest import running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAINED_READER = ROOT / "models" / "reader"
@@ -41,15 +39,6 @@ BRIDGE = ("Varna river bridge\n\nThe new pedestrian bridge over the Varna river 
 SAMPLE_QUESTION = "How many containers of munitions has North Korea shipped to Russia?"
 VALENCIA_QUESTION = "How many people did the flash floods in Valencia kill?"
 
-
-@pytest.fixture(scope="module")
-def embedder():
-    return Embedder()
-
-
-@pytest.fixture
-def cfg(corpus_dir, tmp_path):
-    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
 
 
 def generations(index_dir: Path) -> list[str]:
@@ -261,46 +250,13 @@ def test_a_model_folder_replaced_by_one_of_another_dimension_asks_for_a_rebuild(
 # -- the chat server and `qa index` at once ------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chat_server(corpus_dir, tmp_path, tiny_reader):
     """app.py serving ``corpus_dir`` on a free local port; yields (url, index folder)."""
     reader = TRAINED_READER if (TRAINED_READER / "config.json").exists() else tiny_reader
     index_dir = tmp_path / "index"
-    port = free_port()
-    log_path = tmp_path / "app.log"
-    cmd = [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus_dir), "--index", str(index_dir),
-           "--reader", str(reader), "--port", str(port)]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=process_env(), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S  # a limit on waiting, not a measurement
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not serve {url}:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_app(corpus_dir, index_dir, reader, tmp_path, START_TIMEOUT_S) as (url, log_path):
         yield url, index_dir, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def ask_chat(client, question: str) -> str:
