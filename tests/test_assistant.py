@@ -49,23 +49,28 @@ def test_below_the_threshold_the_answer_is_not_in_the_articles(settings):
     assert answer.to_dict()["answer"] is None
 
 
+OPEN_QUESTION = "What did the NIS say about the shipments to Russia?"
+
+
 def test_between_the_floor_and_the_calibrated_threshold_an_answer_is_tentative(settings):
     from dataclasses import replace
 
+    # A question of no strict answer type: the tiny reader's random spans are no numbers, so a
+    # "how many" question would (rightly) get none of them past the answer-type check.
     assistant = Assistant(settings)
     assistant.reader.warm_up()
-    guess = Assistant(settings.with_(no_answer_threshold=0.0)).ask(CARD_QUESTION)
+    guess = Assistant(settings.with_(no_answer_threshold=0.0)).ask(OPEN_QUESTION)
     s = guess.score  # the tiny reader's confidence in its best answer
     assistant.reader.calibration = replace(assistant.reader.calibration, threshold=s + 0.01,
                                            tentative_threshold=s - 0.01)
-    answer = assistant.ask(CARD_QUESTION)
+    answer = assistant.ask(OPEN_QUESTION)
     assert answer.found and answer.tentative and answer.answer == guess.answer
     assert answer.to_dict()["tentative"] is True
     assistant.reader.calibration = replace(assistant.reader.calibration, threshold=s - 0.005)
-    assert not assistant.ask(CARD_QUESTION).tentative
+    assert not assistant.ask(OPEN_QUESTION).tentative
     assistant.reader.calibration = replace(assistant.reader.calibration, tentative_threshold=s + 0.005,
                                            threshold=s + 0.01)
-    assert not assistant.ask(CARD_QUESTION).found
+    assert not assistant.ask(OPEN_QUESTION).found
 
 
 def test_json_form_has_the_stable_fields(assistant):
