@@ -23,18 +23,11 @@ is not followed further.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from qa.answer import Answer, Candidate, Citation, Span
 from qa.chunking import sentence_spans
-
-
-@dataclass(frozen=True)
-class Span:
-    """A piece of an article: ``article_text[start:end] == text``."""
-
-    text: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -135,6 +128,30 @@ def find_claim(text: str, start: int, end: int, source: str | None = None, date:
     if claimant is not None:
         return Claim(claimant, statement)
     return Claim(None, statement, source, date)
+
+
+def with_claims(answer: Answer, article_text: Callable[[str], str]) -> Answer:
+    """``answer`` with the claim of every citation (of the answer, each alternative and the best
+    guess) filled in; ``article_text(article_id)`` gives an article's whole text."""
+    texts: dict[str, str] = {}
+
+    def claimed(citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+        out = []
+        for c in citations:
+            if c.article_id not in texts:
+                texts[c.article_id] = article_text(c.article_id)
+            claim = find_claim(texts[c.article_id], c.start, c.end)
+            out.append(replace(c, claimant=claim.claimant, statement=claim.statement))
+        return tuple(out)
+
+    def candidate(c: Candidate | None) -> Candidate | None:
+        return None if c is None else replace(c, citations=claimed(c.citations))
+
+    return replace(
+        answer, citations=claimed(answer.citations),
+        alternatives=tuple(candidate(a) for a in answer.alternatives),
+        best_guess=candidate(answer.best_guess),
+    )
 
 
 def find_claimant(text: str, start: int, end: int) -> Span | None:
