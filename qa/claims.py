@@ -154,6 +154,22 @@ def with_claims(answer: Answer, article_text: Callable[[str], str]) -> Answer:
     )
 
 
+def claimant_text(c: Citation) -> str:
+    """Who claims a citation's answer, in words: the claimant, else the publication."""
+    if c.claimant is not None:
+        return " ".join(c.claimant.text.split())
+    return f"{' '.join(c.source.split())} (in its own voice)" if c.source else "the article, in its own voice"
+
+
+def statement_text(c: Citation, mark: tuple[str, str] = ("[", "]")) -> str | None:
+    """The citation's statement on one line with the answer between ``mark``; None if none."""
+    st = c.statement
+    if st is None or not (st.start <= c.start and c.end <= st.end):
+        return None
+    a, b = c.start - st.start, c.end - st.start
+    return " ".join(f"{st.text[:a]}{mark[0]}{st.text[a:b]}{mark[1]}{st.text[b:]}".split())
+
+
 def find_claimant(text: str, start: int, end: int) -> Span | None:
     """Just the claimant of ``text[start:end]`` (see `find_claim`)."""
     return find_claim(text, start, end).claimant
