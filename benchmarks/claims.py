@@ -140,9 +140,10 @@ def run_rules(items: list[Item]) -> tuple[list[tuple[int, int] | None], float]:
     return found, time.perf_counter() - t0
 
 
-def run_reader(items: list[Item]) -> tuple[list[tuple[int, int] | None], float]:
+def run_reader(items: list[Item], thresholded: bool = True) -> tuple[list[tuple[int, int] | None], float]:
     """Claimant spans read by qa's reader asked "Who said <answer>?" over the answer's sentence
-    and the one before; a span counts when its confidence passes the calibrated threshold."""
+    and the one before; with ``thresholded`` a span counts only when its confidence passes the
+    reader's calibrated threshold, else the best span always counts."""
     from qa.chunking import sentence_spans
     from qa.reader import Reader
     from qa.settings import Settings
@@ -161,7 +162,7 @@ def run_reader(items: list[Item]) -> tuple[list[tuple[int, int] | None], float]:
         answer = item.text[item.answer[0] : item.answer[1]]
         out = reader.read(f"Who said {answer}?", [context], top_n=1)
         best = out.spans[0] if out.spans else None
-        if best is None or reader.calibration.confidence(best) < reader.calibration.threshold:
+        if best is None or (thresholded and reader.calibration.confidence(best) < reader.calibration.threshold):
             found.append(None)
         else:
             found.append((lo + best.start, lo + best.end))
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = {"rules": run_rules(items)}
     if not args.no_reader:
         methods["reader"] = run_reader(items)
+        methods["reader, best span"] = run_reader(items, thresholded=False)
     results: dict = {"set": {"sentences": len(items), "dev": sum(i.split == "dev" for i in items),
                              "test": sum(i.split == "test" for i in items),
                              "own_voice": sum(i.claimant is None for i in items)},
