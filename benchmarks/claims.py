@@ -39,7 +39,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:
-    from benchmarks.common import CACHE, DATA, ROOT, command_line, data_file, set_threads, table, write_results
+    from benchmarks.common import (
+        CACHE,
+        DATA,
+        ROOT,
+        command_line,
+        data_file,
+        set_threads,
+        table,
+        write_results,
+    )
 except ModuleNotFoundError:  # run as a script: benchmarks/ is on sys.path, not the repository root
     from common import CACHE, DATA, ROOT, command_line, data_file, set_threads, table, write_results  # type: ignore[no-redef]
 

@@ -12,10 +12,10 @@ its own, the sentence before it):
   ("as many as 1,500 North Korean troops have already arrived in Russia").
 
 Why rules over a sentence and not a parser or the reader: measured on a hand-annotated set of
-167 answer sentences (``benchmarks/claims.py``), these rules find the claimant with the precision
-and recall the README gives at ~0.1 ms a sentence and no dependency; spaCy's English pipelines
-are not on the package registry (only on GitHub), and asking the reader "Who said ...?" costs a
-reader pass per citation. The rules only read the answer's sentence and the one before, so a
+167 answer sentences (``benchmarks/claims.py``), these rules find the claimant with precision
+0.98 and recall 0.96 (0.96 and 0.96 on the 77 sentences they were not written against) at
+~0.2 ms a sentence and no dependency; qa's reader asked "Who said <answer>?" reaches precision
+0.43-0.57 at 29 ms; spaCy's English pipelines are not on the package index (only on GitHub). The rules only read the answer's sentence and the one before, so a
 source named two sentences earlier ("Budanov said ... . The first batch ... . They will ...")
 is not followed further.
 """
@@ -309,11 +309,6 @@ def _subject(text: str, lo: int, verb: int) -> Span | None:
             name_begin = before[-1].end() if before else lo
             if text[name_begin : earlier[-1].start()].strip()[:1].isupper():
                 begin = name_begin
-        elif piece.lower().startswith(("who ", "which ")) and earlier:
-            # "The United States, which has retreated ..., has stated": the antecedent
-            stop = earlier[-1].start()
-            before = [m for m in earlier if m.end() <= stop]
-            begin = before[-1].end() if before else lo
     segment = text[begin:stop]
     # "85% were in favour and on Friday the government": the subject starts after a conjunction
     # that follows a verb; "police and county officials" keeps its "and".

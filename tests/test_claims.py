@@ -202,7 +202,7 @@ def test_troop_figures_qa_shows_are_each_given_with_their_claimant(assistant):
         assert figure in citation.statement.text
     text = visible(reply_html(answer))
     assert "The sources differ:" in text
-    for figure, citation in figures.items():
+    for citation in figures.values():
         assert f"{citation.claimant.text}:" in text
 
 
