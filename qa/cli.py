@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rebuild from scratch (needed after changing the embedding model or chunking)")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="answer a question, with citations",
+    p = sub.add_parser("ask", help="answer a question, with citations and who says each answer",
                        description="Answer a question from the indexed articles. The index is "
                        "built first if there is none.")
     p.add_argument("question", help="the question, in quotes (at most the reader's token budget: "

@@ -211,3 +211,21 @@ def test_munitions_question_gives_13000_claimed_by_the_nis(assistant):
     assert "13,000" in answer.answer
     assert answer.citations[0].claimant.text == "The NIS"
     assert "claims" in answer.timings_ms
+
+
+def test_qa_batch_rows_carry_the_claimant_and_statement_of_each_citation(trained_reader, tmp_path):
+    from qa.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many containers of munitions has North Korea shipped to Russia?\n", encoding="utf-8")
+    out = tmp_path / "answers.jsonl"
+    rc = main(["batch", str(questions), "-o", str(out), "--no-progress", "--corpus", str(corpus),
+               "--index", str(tmp_path / "index"), "--reader", str(trained_reader)])
+    assert rc == 0
+    row = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    citation = row["citations"][0]
+    assert citation["claimant"]["text"] == "The NIS"
+    assert "13,000" in citation["statement"]["text"]
