@@ -13,7 +13,8 @@ import sys
 
 from common import BENCH, RESULTS
 
-ORDER = ("reader_squad", "open_domain", "news_answerability", "off_topic", "retrieval_beir", "speed_scale", "html_extraction")
+ORDER = ("reader_squad", "open_domain", "news_answerability", "off_topic", "retrieval_beir", "speed_scale",
+         "html_extraction", "claims")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 

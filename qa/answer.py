@@ -10,12 +10,27 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class Span:
+    """A piece of an article: ``article_text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Citation:
     """Where an answer was read: one passage of one article.
 
     ``start``/``end`` are character offsets of the answer span in the article text (so
     ``article.text[start:end]`` is the answer); ``passage`` is the chunk the reader read, which
     starts at ``passage_start`` in the article text.
+
+    The claim (`qa.claims`): ``claimant`` is who the article says states the answer ("South
+    Korea's National Intelligence Service (NIS)"), None when the article says it in its own
+    voice (the claim is then the publication's: ``source``, ``date``); ``statement`` is the
+    clause that says what the answer is. Both are spans of the article text; ``statement`` is
+    None only on a citation made before claims were attached.
     """
 
     article_id: str
@@ -29,6 +44,8 @@ class Citation:
     url: str | None = None
     date: str | None = None
     source: str | None = None
+    claimant: Span | None = None
+    statement: Span | None = None
 
     @property
     def answer_in_passage(self) -> tuple[int, int]:

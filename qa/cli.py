@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from qa.answer import Answer, Citation
+from qa.claims import claimant_text, statement_text
 from qa.errors import QAError
 from qa.settings import DEFAULT_READER, Settings
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rebuild from scratch (needed after changing the embedding model or chunking)")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="answer a question, with citations",
+    p = sub.add_parser("ask", help="answer a question, with citations and who says each answer",
                        description="Answer a question from the indexed articles. The index is "
                        "built first if there is none.")
     p.add_argument("question", help="the question, in quotes (at most the reader's token budget: "
@@ -169,6 +170,15 @@ def snippet(c: Citation, width: int = 90) -> str:
     return " ".join(f'"{lead}{before}[{c.passage[s:e]}]{after}{tail}"'.split())
 
 
+def claim_line(c: Citation) -> str:
+    """Who says a citation's answer and what they say: ``says: NIS: "as many as [1,500] troops
+    have already arrived" (date, source)``."""
+    said = statement_text(c)
+    meta = ", ".join(m for m in (c.date, c.source) if m)
+    return (f"says: {claimant_text(c)}" + (f': "{said}"' if said else "")
+            + (f" ({meta})" if meta else ""))
+
+
 def render_answer(answer: Answer, threshold: float) -> str:
     """Human-readable answer with numbered citations and the other answers found, safe to print
     on a terminal (`terminal_text`)."""
@@ -183,6 +193,8 @@ def render_answer(answer: Answer, threshold: float) -> str:
             out.append(f"{indent}[{n}] {c.title}, paragraph {c.paragraph}")
             out.append(textwrap.fill(snippet(c), width=100, initial_indent=indent + "    ",
                                      subsequent_indent=indent + "    "))
+            out.append(textwrap.fill(claim_line(c), width=100, initial_indent=indent + "    ",
+                                     subsequent_indent=indent + "      "))
         return out
 
     if answer.found and answer.tentative:
@@ -196,7 +208,7 @@ def render_answer(answer: Answer, threshold: float) -> str:
     if answer.found:
         lines += cite_lines(answer.citations, "  ")
         if answer.alternatives:
-            lines.append("  Other answers in the articles:")
+            lines.append("  The sources differ. Other answers in the articles:")
             for alt in answer.alternatives:
                 lines.append(f"    {alt.answer}   (confidence {alt.score:.2f})")
                 lines += cite_lines(alt.citations, "    ")

@@ -6,7 +6,12 @@ goes through `escape`, which makes it inert both as HTML and as the Markdown the
 renders: a ``<script>`` in an article is shown as text, never run.
 
 Numbering: the best answer's citations come first, then each alternative's, so "[2]" in
-"Other reports: 12,000 [2]" is the second entry of the sources panel.
+"12,000 — South Korean media reports: ... [2]" is the second entry of the sources panel.
+
+Claims: under the answer, one line per value, each with who claims it (the claimant, or the
+publication when the article says it in its own voice), the statement with the value marked, the
+citation number and the article's source and date. When other reports give other values, the
+reply says that the sources differ and lists every value that way.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa.answer import Answer, Citation
+from qa.claims import claimant_text
 
 MAX_MAIN_CITATIONS = 3
 MAX_ALTERNATIVE_CITATIONS = 2
@@ -84,12 +90,11 @@ def reply_html(answer: Answer) -> str:
                 f'<p class="qa-answer"><strong class="qa-answer-text">{escape(_oneline(answer.answer))}</strong> '
                 f'{refs} <span class="qa-confidence">confidence {answer.score:.2f}</span></p>'
             )
-        others = []
-        for alt in answer.alternatives:
-            numbers = [s.number for s in sources if not s.primary and s.answer == alt.answer]
-            others.append(f'<span class="qa-alternative">{escape(_oneline(alt.answer))} {_refs(numbers)}</span>')
-        if others:
-            parts.append(f'<p class="qa-others">Other reports: {", ".join(others)}</p>')
+        if answer.alternatives:
+            parts.append('<p class="qa-differ">The sources differ:</p>')
+        else:
+            parts.append('<p class="qa-says">Who says it:</p>')
+        parts.append(claims_html(sources))
         parts.append('<ul class="qa-citations">')
         for title, group in _by_article(sources):
             places = " · ".join(f"[{s.number}] paragraph {s.citation.paragraph}" for s in group)
@@ -111,6 +116,47 @@ def reply_html(answer: Answer) -> str:
     return "".join(parts)
 
 
+def claims_html(sources: Sequence[Source]) -> str:
+    """One line per value (answer first): each claim of it with its claimant, its statement
+    with the value marked, its citation number, and the article's source and date. The same
+    claimant saying the same value in two places is one claim with two numbers."""
+    values: dict[str, list[list[Source]]] = {}
+    for s in sources:
+        claims = values.setdefault(_oneline(s.answer), [])
+        same = next((g for g in claims if _claim_key(g[0]) == _claim_key(s)), None)
+        if same is None:
+            claims.append([s])
+        else:
+            same.append(s)
+    lines = []
+    for value, claims in values.items():
+        said = "; ".join(_claim(group) for group in claims)
+        kind = " qa-claim-line-primary" if claims[0][0].primary else ""
+        lines.append(f'<li class="qa-claim-line{kind}"><strong class="qa-claim-value">{escape(value)}</strong> '
+                     f"\u2014 {said}</li>")
+    return f'<ul class="qa-claims">{"".join(lines)}</ul>'
+
+
+def _claim_key(s: Source) -> tuple:
+    c = s.citation
+    who = c.claimant.text.lower() if c.claimant else None
+    return (c.article_id, who, c.statement.start if c.statement else c.start)
+
+
+def _claim(group: list[Source]) -> str:
+    """``claimant: “statement” [n] · date · source`` for one claim (its sources in ``group``)."""
+    c = group[0].citation
+    who = f'<span class="qa-claimant">{escape(claimant_text(c))}</span>'
+    said = ""
+    if c.statement is not None:
+        st = c.statement
+        said = (f' <q class="qa-statement">{highlight(_oneline_keep(st.text), c.start - st.start, c.end - st.start)}'
+                "</q>")
+    meta = [escape(m) for m in (c.date, c.source) if m and not (c.claimant is None and m == c.source)]
+    tail = f' <span class="qa-muted">{" · ".join(meta)}</span>' if meta else ""
+    return f'<span class="qa-claim">{who}:{said} {_refs(s.number for s in group)}{tail}</span>'
+
+
 def sources_html(answer: Answer | None) -> str:
     """The sources panel for one reply: each cited passage with the answer highlighted, or the
     closest passages when the answer was not found."""
@@ -126,6 +172,8 @@ def sources_html(answer: Answer | None) -> str:
                 f'<div class="qa-source{kind}" data-source="{s.number}">'
                 f'<div class="qa-source-head"><span class="qa-num">[{s.number}]</span> '
                 f'{_place(s.citation)}</div>'
+                f'<div class="qa-source-claimant">Who says {escape(_oneline(s.answer))}: '
+                f'{escape(claimant_text(s.citation))}</div>'
                 f'<blockquote class="qa-passage">{highlight(s.citation.passage, start, end)}</blockquote>'
                 "</div>"
             )
@@ -188,6 +236,12 @@ def _by_article(sources: list[Source]) -> list[tuple[str, list[Source]]]:
 
 def _oneline(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _oneline_keep(text: str) -> str:
+    """``text`` on one line with its length kept (each line break becomes a space), so offsets
+    into it still hold."""
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _refs(numbers: Iterable[int]) -> str:

@@ -177,6 +177,20 @@ def test_card_question_is_answered_13000_with_a_citation(page, trained_reader, t
     assert "13,000" in page.locator("#qa-sources mark").first.inner_text()
 
 
+def test_the_chat_shows_who_claims_each_figure(page, trained_reader):
+    reply = ask(page, "How many North Korean soldiers are in Russia?")
+    screenshot(page, "chat-claims.png")
+    last = page.locator("#qa-chat .qa-reply").last
+    claimants = last.locator(".qa-claimant").all_inner_texts()
+    assert "The sources differ" in reply["text"], reply["text"]
+    assert any("National Intelligence Service" in c for c in claimants), claimants
+    assert len(claimants) >= 2
+    marked = last.locator(".qa-statement mark").all_inner_texts()
+    assert "1,500" in marked, marked
+    card = ask(page, CARD_QUESTION)
+    assert "The NIS" in page.locator("#qa-chat .qa-reply").last.locator(".qa-claimant").all_inner_texts(), card
+
+
 def test_follow_ups_are_answered_in_the_context_of_the_conversation(page, trained_reader, timings):
     first = ask(page, FIRST)
     second = ask(page, SECOND)

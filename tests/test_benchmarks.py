@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ["reader_squad.py", "open_domain.py", "off_topic.py", "retrieval_beir.py", "speed_scale.py",
+SCRIPTS = ["reader_squad.py", "open_domain.py", "off_topic.py", "retrieval_beir.py", "speed_scale.py", "claims.py",
            "html_extraction.py"]
 
 

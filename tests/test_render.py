@@ -93,9 +93,10 @@ def test_reply_names_each_cited_article_once():
     assert "[1] paragraph 2 · [2] paragraph 2" in text
 
 
-def test_reply_lists_other_reports_with_their_own_citation_numbers():
+def test_reply_says_the_sources_differ_and_lists_other_reports_with_their_own_citation_numbers():
     text = visible_text(reply_html(found()))
-    assert "Other reports: 12,000 [2]" in text
+    assert "The sources differ:" in text
+    assert "12,000 — the article, in its own voice: [2]" in text
 
 
 def test_reply_shows_the_search_query_used():

@@ -1,0 +1,231 @@
+"""Who says it: the claimant and statement of each answer (qa.claims), in the JSON, the chat
+reply, the CLI text and the assistant's answers on the sample article."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from qa.answer import Answer, Candidate, Citation
+from qa.assistant import Assistant
+from qa.claims import find_claim, find_claimant, with_claims
+from qa.cli import render_answer
+from qa.corpus import read_file
+from qa.render import reply_html, sources_html
+from qa.settings import Settings
+from tests.conftest import SAMPLE_ARTICLE
+
+ARTICLE = read_file(SAMPLE_ARTICLE, SAMPLE_ARTICLE.name)[0].text
+
+
+def at(text: str, answer: str, after: str = "") -> tuple[int, int]:
+    """The offsets of ``answer`` in ``text`` (its first place after ``after``)."""
+    start = text.index(answer, text.index(after) if after else 0)
+    return start, start + len(answer)
+
+
+def claimant_of(text: str, answer: str, after: str = "") -> str | None:
+    span = find_claimant(text, *at(text, answer, after))
+    assert span is None or text[span.start : span.end] == span.text
+    return span.text if span else None
+
+
+# -- the sample article's five troop figures and the munitions figure --------------------------
+
+@pytest.mark.parametrize("figure, claimant", [
+    ("1,500", "South Korea’s National Intelligence Service (NIS)"),
+    ("12,000", "South Korean media reports"),
+    ("10,000", "Ukrainian President Volodymyr Zelenskyy"),
+    ("11,000", "Kyrylo Budanov"),
+    ("13,000", "The NIS"),
+])
+def test_sample_article_figures_are_claimed_by_their_sources(figure, claimant):
+    assert claimant_of(ARTICLE, figure) == claimant
+
+
+def test_a_hedged_sentence_without_a_source_continues_the_source_of_the_sentence_before():
+    # "Budanov said that these forces are expected ... . The first batch of 2,600 ... is set to
+    # arrive ..."
+    assert claimant_of(ARTICLE, "2,600") == "Budanov"
+
+
+def test_a_sentence_in_the_articles_own_voice_has_no_claimant_and_is_the_publications():
+    claim = find_claim(ARTICLE, *at(ARTICLE, "June 19, 2024"), source="IRIA", date="2024-10-25")
+    assert claim.claimant is None
+    assert (claim.source, claim.date) == ("IRIA", "2024-10-25")
+
+
+def test_the_statement_is_the_clause_that_says_what_the_figure_is():
+    claim = find_claim(ARTICLE, *at(ARTICLE, "1,500"))
+    assert claim.statement.text == "as many as 1,500 North Korean troops have already arrived in Russia"
+    assert ARTICLE[claim.statement.start : claim.statement.end] == claim.statement.text
+    assert find_claim(ARTICLE, *at(ARTICLE, "12,000")).statement.text == "the number could eventually rise to 12,000"
+
+
+# -- the attribution patterns, one each --------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, answer, claimant", [
+    ("A total of 39 are confirmed dead, officials told state media, adding that work ended.", "39", "officials"),
+    ("More than 1000 people have been arrested since June, according to The Guardian.", "1000", "The Guardian"),
+    ("According to a court clerk, arguments would start on October 21.", "October 21", "a court clerk"),
+    ('"I knew I had done 90% of the work," Zapata told French news channel BFM TV.', "90%", "Zapata"),
+    ("Local officials said 24 people were hurt, but Agence France-Presse reported as many as 32.", "32",
+     "Agence France-Presse"),
+    ("Local officials said 24 people were hurt, but Agence France-Presse reported as many as 32.", "24",
+     "Local officials"),
+    ("This, coupled with the NIS’s findings that the deliveries began in August, worries Seoul.", "August",
+     "the NIS"),
+    ("The toll rose to 22 people on Monday, reported officials, with 25 others injured.", "22", "officials"),
+])
+def test_attribution_patterns(sentence, answer, claimant):
+    assert claimant_of(sentence, answer) == claimant
+
+
+@pytest.mark.parametrize("sentence, answer", [
+    ("In addition to the deaths, 33 were reported hospitalised with five seriously injured.", "33"),
+    ("He announced his 2020 candidacy in 2013 during a jailhouse interview.", "2013"),
+    ("Of the 2.8 million who voted, 85% were in favour and the government announced a new region.", "2.8 million"),
+])
+def test_no_source_is_invented_for_the_publications_own_statements(sentence, answer):
+    assert claimant_of(sentence, answer) is None
+
+
+# -- where the claim is shown -------------------------------------------------------------------
+
+def cite(answer: str, after: str = "", **meta) -> Citation:
+    start, end = at(ARTICLE, answer, after)
+    lo = ARTICLE.rfind("\n", 0, start) + 1
+    hi = ARTICLE.find("\n", end)
+    return Citation("nk", "NK troops", start, end, ARTICLE[lo:hi], lo, "nk::1", 2, **meta)
+
+
+def claimed_answer(*alternatives: str) -> Answer:
+    answer = Answer(
+        question="How many North Korean soldiers are in Russia?", query="How many North Korean soldiers are in Russia?",
+        answer="1,500", found=True, score=0.9, citations=(cite("1,500", source="IRIA", date="2024-10-25"),),
+        alternatives=tuple(Candidate(a, 0.5, (cite(a, source="IRIA", date="2024-10-25"),)) for a in alternatives),
+        timings_ms={"total": 1.0},
+    )
+    return with_claims(answer, lambda article_id: ARTICLE)
+
+
+def visible(markup: str) -> str:
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+
+
+def test_json_gives_claimant_and_statement_per_citation_as_spans():
+    data = json.loads(json.dumps(claimed_answer("12,000").to_dict()))
+    first = data["citations"][0]
+    assert first["claimant"] == {"text": "South Korea’s National Intelligence Service (NIS)",
+                                 "start": ARTICLE.index("South Korea’s National"),
+                                 "end": ARTICLE.index(" has claimed that")}
+    assert ARTICLE[first["statement"]["start"] : first["statement"]["end"]] == first["statement"]["text"]
+    assert data["alternatives"][0]["citations"][0]["claimant"]["text"] == "South Korean media reports"
+
+
+def test_json_claimant_is_null_in_the_articles_own_voice():
+    answer = with_claims(Answer(question="q", query="q", answer="June 19, 2024", found=True, score=0.9,
+                                citations=(cite("June 19, 2024"),)), lambda _: ARTICLE)
+    assert answer.to_dict()["citations"][0]["claimant"] is None
+
+
+def test_chat_reply_says_the_sources_differ_and_gives_each_claim_with_its_citation():
+    text = visible(reply_html(claimed_answer("12,000", "10,000")))
+    assert "The sources differ:" in text
+    assert ("1,500 — South Korea’s National Intelligence Service (NIS): as many as 1,500 North Korean troops "
+            "have already arrived in Russia [1] 2024-10-25 · IRIA") in text
+    assert "12,000 — South Korean media reports: the number could eventually rise to 12,000 [2]" in text
+    assert "10,000 — Ukrainian President Volodymyr Zelenskyy:" in text
+
+
+def test_chat_reply_marks_the_value_in_the_statement():
+    assert re.search(r"could eventually rise to <mark>12(,|&#44;)000</mark>", reply_html(claimed_answer("12,000")))
+
+
+def test_the_same_value_from_two_claimants_is_one_line_with_two_claimants():
+    answer = claimed_answer()
+    other = replace_claimant(answer.citations[0], "Yonhap")
+    answer = Answer(**{**answer.__dict__, "citations": (answer.citations[0], other)})
+    html_reply = reply_html(answer)
+    assert html_reply.count('class="qa-claim-line') == 1
+    assert "(NIS):" in visible(html_reply) and "Yonhap:" in visible(html_reply)
+
+
+def replace_claimant(c: Citation, name: str) -> Citation:
+    from dataclasses import replace
+
+    from qa.answer import Span
+
+    return replace(c, claimant=Span(name, 0, len(name)))
+
+
+def test_sources_panel_says_who_says_each_answer():
+    assert "Who says 12,000: South Korean media reports" in visible(sources_html(claimed_answer("12,000")))
+
+
+def test_cli_text_gives_claimant_and_statement_of_each_citation():
+    text = render_answer(claimed_answer("12,000"), 0.1)
+    assert 'says: South Korean media reports: "the number could eventually rise to [12,000]" (2024-10-25, IRIA)' in \
+        " ".join(text.split())
+    assert "The sources differ" in text
+
+
+# -- the assistant on the sample article (real index, real reader) -----------------------------
+
+EXPECTED = {
+    "1,500": "National Intelligence Service", "12,000": "South Korean media reports",
+    "10,000": "Zelenskyy", "11,000": "Budanov", "2,600": "Budanov",
+}
+
+
+@pytest.fixture(scope="module")
+def assistant(trained_reader, tmp_path_factory):
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
+                              reader_model=str(trained_reader)))
+
+
+def test_troop_figures_qa_shows_are_each_given_with_their_claimant(assistant):
+    answer = assistant.ask("How many North Korean soldiers are in Russia?")
+    shown = [(answer.answer, c) for c in answer.citations]
+    shown += [(a.answer, c) for a in answer.alternatives for c in a.citations]
+    figures = {next((f for f in EXPECTED if f in value), None): c for value, c in shown}
+    figures.pop(None, None)
+    assert len(figures) >= 2  # the answer and at least one other report
+    for figure, citation in figures.items():
+        assert citation.claimant is not None and EXPECTED[figure] in citation.claimant.text, figure
+        assert figure in citation.statement.text
+    text = visible(reply_html(answer))
+    assert "The sources differ:" in text
+    for citation in figures.values():
+        assert f"{citation.claimant.text}:" in text
+
+
+def test_munitions_question_gives_13000_claimed_by_the_nis(assistant):
+    answer = assistant.ask("How many containers of munitions has North Korea shipped to Russia?")
+    assert "13,000" in answer.answer
+    assert answer.citations[0].claimant.text == "The NIS"
+    assert "claims" in answer.timings_ms
+
+
+def test_qa_batch_rows_carry_the_claimant_and_statement_of_each_citation(trained_reader, tmp_path):
+    from qa.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many containers of munitions has North Korea shipped to Russia?\n", encoding="utf-8")
+    out = tmp_path / "answers.jsonl"
+    rc = main(["batch", str(questions), "-o", str(out), "--no-progress", "--corpus", str(corpus),
+               "--index", str(tmp_path / "index"), "--reader", str(trained_reader)])
+    assert rc == 0
+    row = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    citation = row["citations"][0]
+    assert citation["claimant"]["text"] == "The NIS"
+    assert "13,000" in citation["statement"]["text"]
