@@ -61,6 +61,23 @@ class Embedder:
         get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         return int(get())
 
+    @property
+    def max_tokens(self) -> int:
+        """The most word pieces of a text the model reads (``max_seq_length`` less its special
+        tokens); it ignores the rest. Loads the model."""
+        self.warm_up()
+        special = self._model.tokenizer.num_special_tokens_to_add()
+        return int(self._model.max_seq_length) - special
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The (start, end) character span of each word piece of ``text``, as the model's
+        tokenizer cuts it (for `qa.chunking.chunk_article`). Loads the model."""
+        self.warm_up()
+        encoded = self._model.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False,
+        )
+        return [(int(s), int(e)) for s, e in encoded["offset_mapping"]]
+
     def encode(
         self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
