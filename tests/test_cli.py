@@ -90,3 +90,17 @@ def test_a_tentative_answer_is_printed_as_possibly():
     text = render_answer(found(answer="12,000", score=0.39, tentative=True), 0.3)
     assert text.startswith("Possibly: 12,000") and "low confidence 0.39" in text
     assert render_answer(found(), 0.3).startswith("1,500   (confidence 0.91)")
+
+
+def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
+    where, reader = dirs
+    qa("index", *where)
+    passages = {}
+    for mode in ("dense", "lexical", "hybrid"):
+        answer = json.loads(qa("ask", "--json", "--retrieval", mode, "Kursk region troops", *where, *reader,
+                               "--threshold", "0").stdout)
+        passages[mode] = [p["chunk_id"] for p in answer["passages"]]
+        assert passages[mode]
+    assert passages["dense"] != passages["lexical"]  # two rankings, not one under three names
+    out = qa("ask", "--retrieval", "sparse", "x", *where, *reader, check=False)
+    assert out.returncode == 2 and "invalid choice: 'sparse'" in out.stderr
