@@ -13,7 +13,8 @@ import sys
 
 from common import BENCH, RESULTS
 
-ORDER = ("reader_squad", "open_domain", "off_topic", "retrieval_beir", "speed_scale", "html_extraction")
+ORDER = ("reader_squad", "open_domain", "off_topic", "retrieval_beir", "speed_scale", "lexical_update",
+         "html_extraction")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
