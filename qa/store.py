@@ -33,7 +33,8 @@ Many processes share one index (the chat server, ``qa index``, ``qa ask``, a bat
   short by a kill never leaves something that looks like a generation; the next update finishes it.
 
 The vector part sits behind `VectorStore` (add, remove, search, save, load), the lexical part
-behind `qa.lexical.LexicalStore`, so another engine can take FAISS's or bm25s's place for corpora that outgrow one machine. No pickle anywhere.
+behind `qa.lexical.LexicalStore` (search, save, load), so other engines can take FAISS's and
+bm25s's places for corpora that outgrow one machine. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -133,8 +134,8 @@ class FaissVectorStore:
         return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``ids`` (shape ``(len(ids), dimension)``); KeyError-like
-        RuntimeError for an id not in the index."""
+        """The stored vectors of ``ids``, shape ``(len(ids), dimension)`` (to score chunks that
+        another ranking found). Raises RuntimeError (FAISS's) for an id not in the index."""
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         for row, i in enumerate(ids):
             out[row] = self._index.reconstruct(int(i))
