@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "open_domain" if args.dataset == "all" else f"open_domain_{args.dataset}"
     name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
     if [m for m, _ in args.retrieval] != ["dense"]:
-        name += "-" + "-".join(mode_name(*m).replace("@", "w") for m in args.retrieval)
+        name += "-" + "-".join(mode_name(*m).replace("@", "w").replace(".", "") for m in args.retrieval)
     write_results(name,
                   {"reader": args.reader, "limit": args.limit, "results": results}, markdown, command_line())
     return 0
