@@ -86,7 +86,7 @@ class Embedder:
         Texts are encoded longest first over the whole list, so each batch holds texts of about
         one length and pads little: the batches of one sentence-transformers ``encode`` call over
         all texts, cut into groups so that ``progress`` can be reported. (Groups of 256 in input
-        order, sorted only within each group, padded more; see benchmarks/results/speed_scale.md.)
+        order, sorted only within each group, pad more: measured 3% slower on 512 BBC chunks.)
         """
         self.warm_up()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
