@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     name = result_name("news_answerability", args.limit)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # The rows first: a plotting failure must not lose a long run.
+    (RESULTS / f"{name}.rows.json").write_text(json.dumps(results) + "\n", encoding="utf-8")
     plot(results, RESULTS / f"{name}.png")
     rows = []
     for label, r in results.items():

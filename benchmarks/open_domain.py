@@ -13,6 +13,7 @@ The questions run through `qa.batch`, so an interrupted run continues with ``--r
 
     python benchmarks/open_domain.py                          # both datasets, every question
     python benchmarks/open_domain.py --dataset squad --limit 300
+    python benchmarks/open_domain.py --limit 200 --threshold 0 --retrieval dense,hybrid,lexical
 
 Needs ../shared/data/ and a trained reader (models/reader, or --reader PATH).
 """
@@ -82,12 +83,26 @@ def write_if_changed(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def run_dataset(name: str, args) -> dict:
-    from tqdm import tqdm
+def parse_modes(text: str) -> list[tuple[str, float]]:
+    """"dense,hybrid@0.5" -> [("dense", 1.0), ("hybrid", 0.5)]: retrieval modes, with the BM25
+    ranking's weight in the fusion after an @ (hybrid only)."""
+    modes = []
+    for part in text.split(","):
+        mode, _, weight = part.strip().partition("@")
+        if mode not in ("dense", "lexical", "hybrid") or (weight and mode != "hybrid"):
+            raise argparse.ArgumentTypeError(f"unknown retrieval mode {part!r} (dense, lexical, hybrid[@W])")
+        modes.append((mode, float(weight or 1.0)))
+    return modes
 
+
+def mode_name(mode: str, weight: float) -> str:
+    return mode if mode != "hybrid" or weight == 1.0 else f"hybrid@{weight:g}"
+
+
+def build_index(name: str, args):
+    """The dataset's corpus and index (rebuilt when its format or chunking is out of date)."""
     from qa.assistant import Assistant
-    from qa.batch import answer_file
-    from qa.evaluation import first_hit
+    from qa.errors import IndexProblem
     from qa.settings import Settings
     from qa.squad import load_squad
 
@@ -101,24 +116,50 @@ def run_dataset(name: str, args) -> dict:
         settings = settings.with_(top_k=args.top_k)
     if args.threshold is not None:
         settings = settings.with_(no_answer_threshold=args.threshold)
-    assistant = Assistant(settings)
     t0 = time.perf_counter()
-    report = assistant.index()
+    try:
+        report = Assistant(settings).index()
+    except IndexProblem as exc:
+        print(f"{name}: {exc}; rebuilding", file=sys.stderr)
+        report = Assistant(settings).index(rebuild=True)
     print(f"{name}: {report.summary()}", file=sys.stderr)
-    index_seconds = time.perf_counter() - t0
+    return examples, articles, work, settings, report, time.perf_counter() - t0
 
+
+def run_dataset(name: str, args) -> dict:
+    """Every retrieval mode of ``args.retrieval`` on one dataset, over one index."""
+    examples, articles, work, settings, report, index_seconds = build_index(name, args)
     asked = spread(examples, args.limit)
-    questions_path = work / result_name("questions", args.limit)
-    questions_path = questions_path.with_suffix(".jsonl")
+    questions_path = (work / result_name("questions", args.limit)).with_suffix(".jsonl")
     write_if_changed(questions_path, "".join(
         json.dumps({"id": ex.id, "question": ex.question, "answers": list(ex.answers)}, ensure_ascii=False) + "\n"
         for ex in asked
     ))
+    modes = {}
+    for mode, weight in args.retrieval:
+        modes[mode_name(mode, weight)] = run_mode(
+            name, settings.with_(retrieval=mode, lexical_weight=weight), asked, questions_path, args)
+    per_question = {m: modes[m].pop("em_by_question") for m in modes}
+    base = next(iter(modes))
+    for m in list(modes)[1:]:  # paired with the first mode: the same questions, the same run
+        modes[m]["em_vs_" + base] = paired_difference(per_question[m], per_question[base])
+    return {"articles": len(articles), "chunks": report.chunks, "index_seconds": round(index_seconds, 1),
+            "questions": len(asked), "top_k": settings.top_k, "modes": modes}
 
+
+def run_mode(name: str, settings, asked, questions_path: Path, args) -> dict:
+    from tqdm import tqdm
+
+    from qa.assistant import Assistant
+    from qa.batch import answer_file
+    from qa.evaluation import first_hit, squad_scores
+
+    assistant = Assistant(settings)
+    mode = mode_name(settings.retrieval, settings.lexical_weight)
     # Retrieval recall@1/5/20: its own pass, since the assistant reads only its top_k passages.
     snapshot = assistant.snapshot()
     ranks = []
-    for ex in tqdm(asked, desc=f"{name} retrieval", unit="q", file=sys.stderr):
+    for ex in tqdm(asked, desc=f"{name} {mode} retrieval", unit="q", file=sys.stderr):
         passages = assistant.retriever.retrieve(snapshot, ex.question, top_k=max(RECALL_KS))
         ranks.append(first_hit([p.text for p in passages], ex.answers))
     recall = {
@@ -126,20 +167,20 @@ def run_dataset(name: str, args) -> dict:
         for k in RECALL_KS
     }
 
-    suffix = "" if args.threshold is None else f"-threshold{args.threshold:g}"
-    answers_path = work / (questions_path.stem.replace("questions", "answers") + suffix + ".jsonl")
+    suffix = ("" if args.threshold is None else f"-threshold{args.threshold:g}") + f"-{mode}"
+    answers_path = work_answers(questions_path, suffix)
     result = answer_file(assistant, questions_path, answers_path, resume=args.resume,
                          overwrite=not args.resume, report_path=answers_path.with_suffix(".report.json"))
     rows = [json.loads(line) for line in answers_path.read_text(encoding="utf-8").splitlines()]
+    references = {ex.id: ex.answers for ex in asked}
+    em_by_question = {r["id"]: squad_scores(r["answer"], references[r["id"]])[0] for r in rows}
     latencies = [r["timings_ms"]["total"] for r in rows]
     reads = [r["timings_ms"].get("read", 0.0) for r in rows]
+    retrieves = [r["timings_ms"].get("retrieve", 0.0) for r in rows]
     scores = result.scores or {}
     return {
-        "articles": len(articles),
-        "chunks": report.chunks,
-        "index_seconds": round(index_seconds, 1),
-        "questions": len(asked),
-        "top_k": settings.top_k,
+        "retrieval": settings.retrieval,
+        "lexical_weight": settings.lexical_weight,
         "threshold": assistant.no_answer_threshold,
         **recall,
         "exact_match": scores.get("exact_match"),
@@ -148,8 +189,25 @@ def run_dataset(name: str, args) -> dict:
         "misses": scores.get("misses"),
         "hit@top_k": scores.get("hit@all"),
         "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1),
-                       "read_p50": round(percentile(reads, 50), 1)},
+                       "read_p50": round(percentile(reads, 50), 1),
+                       "retrieve_p50": round(percentile(retrieves, 50), 1)},
+        "em_by_question": em_by_question,
     }
+
+
+def work_answers(questions_path: Path, suffix: str) -> Path:
+    return questions_path.parent / (questions_path.stem.replace("questions", "answers") + suffix + ".jsonl")
+
+
+def paired_difference(a: dict, b: dict) -> dict:
+    """Mean EM difference a - b over the same questions (points), with its 95% interval
+    (normal approximation of the paired differences), and how many questions each side wins."""
+    import numpy as np
+
+    d = np.array([a[q] - b[q] for q in b], dtype=float)
+    half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0
+    return {"mean": round(100 * d.mean(), 2), "ci95": [round(100 * (d.mean() - half), 2), round(100 * (d.mean() + half), 2)],
+            "wins": int((d > 0).sum()), "losses": int((d < 0).sum())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-k", type=int, help="passages the assistant reads (default: the settings' 8)")
     parser.add_argument("--threshold", type=float,
                         help="no-answer threshold (default: the reader's calibrated one; 0: always answer)")
+    parser.add_argument("--retrieval", type=parse_modes, default=[("dense", 1.0)], metavar="MODES",
+                        help="retrieval modes to compare in this run, comma-separated: dense, lexical, "
+                        "hybrid, hybrid@W (BM25 weight W in the fusion); each is paired with the first "
+                        "(default: dense)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run's answers")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
@@ -172,31 +234,40 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {name: run_dataset(name, args) for name in names}
     rows, miss_rows = [], []
+    first = mode_name(*args.retrieval[0])
     for name, r in results.items():
-        rows.append([name, r["articles"], r["chunks"], r["questions"], r["recall@1"], r["recall@5"],
-                     r["recall@20"], r["exact_match"], r["f1"], r["found"],
-                     round(r["latency_ms"]["p50"]), round(r["latency_ms"]["p95"])])
-        m = r["misses"] or {}
-        miss_rows.append([name, r["questions"], m.get("retrieval"), m.get("reader_wrong"),
-                          m.get("reader_no_answer"), r["hit@top_k"]])
+        for mode, m in r["modes"].items():
+            paired = m.get("em_vs_" + first)
+            rows.append([name, mode, r["chunks"], r["questions"], m["recall@1"], m["recall@5"], m["recall@20"],
+                         m["exact_match"], m["f1"], m["found"],
+                         f"{paired['mean']:+.1f} [{paired['ci95'][0]:+.1f}, {paired['ci95'][1]:+.1f}]" if paired else "",
+                         round(m["latency_ms"]["p50"]), round(m["latency_ms"]["p95"])])
+            x = m["misses"] or {}
+            miss_rows.append([name, mode, r["questions"], x.get("retrieval"), x.get("reader_wrong"),
+                              x.get("reader_no_answer"), m["hit@top_k"]])
     scope = f"{args.limit} questions per dataset, spread evenly" if args.limit else "every question"
     if args.threshold is not None:
         scope += f"; no-answer threshold {args.threshold:g}" + (", always answering" if args.threshold <= 0 else "")
+    some = next(iter(results.values()))
     markdown = (
         f"### Open-domain question answering ({scope})\n\n"
         "Recall@k: a reference answer inside one of the first k retrieved chunks. EM/F1: "
         "`Assistant.ask` end to end (reads the top "
-        f"{results[names[0]]['top_k']} chunks; no-answer threshold {results[names[0]]['threshold']:g}; "
+        f"{some['top_k']} chunks; no-answer threshold {next(iter(some['modes'].values()))['threshold']:g}; "
         "\"not in the articles\" scores as empty). "
+        f"*EM vs {first}*: the paired difference in EM points over the same questions, with its 95% "
+        "interval. Retrieval modes: see README \"Retrieval\" (hybrid@W: BM25 weighted W in the fusion). "
         "Latency: whole `ask`, per question.\n\n"
-        + table(["dataset", "articles", "chunks", "questions", "recall@1", "recall@5", "recall@20",
-                 "EM", "F1", "answered %", "p50 ms", "p95 ms"], rows)
+        + table(["dataset", "retrieval", "chunks", "questions", "recall@1", "recall@5", "recall@20",
+                 "EM", "F1", "answered %", f"EM vs {first}", "p50 ms", "p95 ms"], rows)
         + "\n\nWhere the misses come from (questions whose answer is not an exact match):\n\n"
-        + table(["dataset", "questions", "retrieval miss", "reader: other span", "reader: not found",
+        + table(["dataset", "retrieval", "questions", "retrieval miss", "reader: other span", "reader: not found",
                  "answer in top-k chunks %"], miss_rows)
     )
     name = "open_domain" if args.dataset == "all" else f"open_domain_{args.dataset}"
     name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
+    if [m for m, _ in args.retrieval] != ["dense"]:
+        name += "-" + "-".join(mode_name(*m).replace("@", "w").replace(".", "") for m in args.retrieval)
     write_results(name,
                   {"reader": args.reader, "limit": args.limit, "results": results}, markdown, command_line())
     return 0

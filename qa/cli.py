@@ -25,6 +25,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         reader_model=getattr(args, "reader", None),
         embedding_model=getattr(args, "embedding_model", None),
         top_k=getattr(args, "top_k", None),
+        retrieval=getattr(args, "retrieval", None),
         no_answer_threshold=getattr(args, "threshold", None),
     )
 
@@ -39,6 +40,9 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
         p.add_argument("--reader", metavar="PATH",
                        help=f"extractive QA checkpoint, folder or hub id (default: {DEFAULT_READER})")
         p.add_argument("--top-k", type=int, metavar="K", help="passages retrieved per question (default: 8)")
+        p.add_argument("--retrieval", choices=("dense", "lexical", "hybrid"),
+                       help="how passages are found: dense (embeddings; the default), lexical "
+                       "(BM25 words) or hybrid (both, fused by reciprocal rank); see README")
         p.add_argument("--threshold", type=float, metavar="P",
                        help="confidence under which the answer is 'not in the articles' "
                        "(default: the reader's calibrated threshold)")

@@ -61,21 +61,45 @@ class Embedder:
         get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         return int(get())
 
+    @property
+    def max_tokens(self) -> int:
+        """The most word pieces of a text the model reads (``max_seq_length`` less its special
+        tokens); it ignores the rest. Loads the model."""
+        self.warm_up()
+        special = self._model.tokenizer.num_special_tokens_to_add()
+        return int(self._model.max_seq_length) - special
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The (start, end) character span of each word piece of ``text``, as the model's
+        tokenizer cuts it (for `qa.chunking.chunk_article`). Loads the model."""
+        self.warm_up()
+        encoded = self._model.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False,
+        )
+        return [(int(s), int(e)) for s, e in encoded["offset_mapping"]]
+
     def encode(
         self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
-        """Vectors for ``texts`` (shape ``(len(texts), dimension)``), in batches."""
+        """Vectors for ``texts`` (shape ``(len(texts), dimension)``), in batches.
+
+        Texts are encoded longest first over the whole list, so each batch holds texts of about
+        one length and pads little: the batches of one sentence-transformers ``encode`` call over
+        all texts, cut into groups so that ``progress`` can be reported. (Groups of 256 in input
+        order, sorted only within each group, pad more: measured 3% slower on 512 BBC chunks.)
+        """
         self.warm_up()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         step = self.batch_size * 4  # report progress every few batches
-        for lo in range(0, len(texts), step):
-            batch = list(texts[lo : lo + step])
-            out[lo : lo + len(batch)] = self._model.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=True,
+        for lo in range(0, len(order), step):
+            rows = order[lo : lo + step]
+            out[rows] = self._model.encode(
+                [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
             )
             if progress:
-                progress(lo + len(batch), len(texts))
+                progress(lo + len(rows), len(texts))
         return out
 
     def encode_query(self, text: str) -> np.ndarray:

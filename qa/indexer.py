@@ -17,6 +17,7 @@ from qa.chunking import chunk_article
 from qa.corpus import scan_corpus
 from qa.embedding import Embedder
 from qa.errors import IndexProblem, NoArticles
+from qa.reader import context_budget
 from qa.settings import Settings
 from qa.store import (
     IndexSnapshot,
@@ -68,7 +69,24 @@ class IndexReport:
 
 
 def chunking_settings(settings: Settings) -> dict:
-    return {"words": settings.chunk_words, "overlap_words": settings.chunk_overlap_words}
+    """What the manifest records about chunking; an index chunked otherwise must be rebuilt.
+
+    ``max_tokens`` 0 means the models' limit, which the embedding model (recorded beside it)
+    and the reader's window (recorded here) fix."""
+    return {
+        "unit": "embedder word pieces",
+        "max_tokens": settings.chunk_tokens,
+        "overlap_tokens": settings.chunk_overlap_tokens,
+        "reader_context_tokens": context_budget(settings.reader_max_length, settings.reader_stride),
+    }
+
+
+def chunk_tokens(settings: Settings, embedder: Embedder) -> int:
+    """The longest chunk in word pieces: what the embedder reads (`Embedder.max_tokens`), what
+    the reader reads in one window beside the longest question (`qa.reader.context_budget`),
+    and ``settings.chunk_tokens`` when set. Loads the embedder."""
+    limits = [embedder.max_tokens, context_budget(settings.reader_max_length, settings.reader_stride)]
+    return min(limits + ([settings.chunk_tokens] if settings.chunk_tokens > 0 else []))
 
 
 def open_index(settings: Settings, embedder: Embedder, dimension: int | None = None) -> IndexSnapshot | None:
@@ -171,12 +189,13 @@ def _update_locked(
         report.seconds = time.perf_counter() - t0
         return base, report
 
+    embedder.warm_up()
+    size = chunk_tokens(settings, embedder)
     chunked = [
-        (a, chunk_article(a.id, a.text, settings.chunk_words, settings.chunk_overlap_words))
+        (a, chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans))
         for a in to_embed
     ]
     texts = [c.text for _, chunks in chunked for c in chunks]
-    embedder.warm_up()
     vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
     writer = IndexWriter(settings.index_dir, base, embedder.dimension)
     try:

@@ -33,6 +33,18 @@ CALIBRATION_FILE = "calibration.json"
 PRECISIONS = ("fp32", "bf16", "int8")
 
 
+def question_budget(max_length: int, stride: int, special: int = 3) -> int:
+    """The most tokens a question may have in a window of ``max_length`` tokens read with
+    ``stride`` (see `Reader.question_budget`); ``special``: [CLS] q [SEP] c [SEP] has 3."""
+    return max(1, (max_length - stride - special) // 2)
+
+
+def context_budget(max_length: int, stride: int, special: int = 3) -> int:
+    """The most context tokens that fit in one window beside the longest question allowed:
+    a chunk no longer than this is read whole, in one window, whatever the question."""
+    return max(1, max_length - question_budget(max_length, stride, special) - special)
+
+
 @dataclass(frozen=True)
 class Span:
     """An answer span found in ``contexts[context_index]`` at characters [start, end)."""
@@ -202,7 +214,7 @@ class Reader:
         """
         self.warm_up()
         special = self._tokenizer.num_special_tokens_to_add(pair=True)
-        return max(1, (self.max_length - self.stride - special) // 2)
+        return question_budget(self.max_length, self.stride, special)
 
     def question_tokens(self, question: str) -> int:
         """The number of tokens ``question`` takes in the reader's window (loads the tokenizer)."""

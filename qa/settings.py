@@ -25,12 +25,19 @@ class Settings:
     embedding_batch_size: int = 64
     # Extractive QA checkpoint: a local folder or a hub id (needs internet the first time).
     reader_model: str = str(DEFAULT_READER)
-    # Chunks: sentence-aware windows measured in words; ~200 words is ~260 word pieces, which
-    # leaves room for the question inside the reader's 384-token window, and is short enough
-    # for the MiniLM embedder (it truncates at 256 word pieces).
-    chunk_words: int = 180
-    chunk_overlap_words: int = 40
+    # Chunks: sentence-aware windows measured in the embedder's word pieces (see qa.chunking).
+    # 0: as long as both models read whole: the embedder's max_seq_length (254 word pieces for
+    # MiniLM, which ignores the rest) and what fits in one reader window beside the longest
+    # question allowed (255 at 384/128). Consecutive chunks repeat >= chunk_overlap_tokens.
+    chunk_tokens: int = 0
+    chunk_overlap_tokens: int = 48
     top_k: int = 8  # chunks retrieved per question
+    # "dense" (embeddings), "lexical" (BM25) or "hybrid" (both, reciprocal rank fusion); see
+    # qa.retrieval and README "Retrieval" for when to use which, and the measurements.
+    retrieval: str = "dense"
+    retrieval_depth: int = 50  # hybrid: how deep each ranking is read before fusion
+    rrf_k: int = 60  # reciprocal rank fusion's rank offset (Cormack et al. 2009)
+    lexical_weight: float = 1.0  # hybrid: the BM25 ranking's weight; the dense ranking's is 1
     reader_max_length: int = 384
     reader_stride: int = 128
     reader_batch_size: int = 8

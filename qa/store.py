@@ -1,4 +1,5 @@
-"""The index on disk: vectors in FAISS, chunk and article metadata in SQLite, a JSON manifest.
+"""The index on disk: vectors in FAISS, BM25 in bm25s, chunk and article metadata in SQLite,
+a JSON manifest.
 
 Layout of ``index/``::
 
@@ -8,6 +9,8 @@ Layout of ``index/``::
         vectors.faiss    FAISS IndexIDMap2(IndexFlatIP) over L2-normalised vectors
         meta.sqlite      articles (id, title, text, url, date, source, fingerprint) and
                          chunks (faiss id, article id, index, start, end)
+        lexical/         BM25 over the chunk texts (`qa.lexical.Bm25Store`: JSON and .npy
+                         arrays written without pickle; ids.npy maps its rows to chunk ids)
 
     writer.lock          held by the one process updating the index (`writer_lock`)
 
@@ -29,8 +32,9 @@ Many processes share one index (the chat server, ``qa index``, ``qa ask``, a bat
 - Removal renames a generation to ``gen-NNNNNN.deleting-*`` before deleting it, so a removal cut
   short by a kill never leaves something that looks like a generation; the next update finishes it.
 
-The vector part sits behind `VectorStore` (add, remove, search, save, load) so another engine
-can take FAISS's place for corpora that outgrow one machine. No pickle anywhere.
+The vector part sits behind `VectorStore` (add, remove, search, save, load), the lexical part
+behind `qa.lexical.LexicalStore` (search, save, load), so other engines can take FAISS's and
+bm25s's places for corpora that outgrow one machine. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ import numpy as np
 from qa.chunking import Chunk
 from qa.corpus import Article
 from qa.errors import IndexProblem
+from qa.lexical import Bm25Store, LexicalStore
 
 try:  # POSIX; without it (Windows) there are no leases, and an open generation cannot be renamed
     import fcntl
@@ -64,7 +69,8 @@ except ImportError:  # pragma: no cover - depends on the platform
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: chunks measured in the embedder's word pieces; BM25 in lexical/ (version 1 had neither).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 WRITER_LOCK = "writer.lock"
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -81,6 +87,7 @@ class VectorStore(Protocol):
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
     def remove(self, ids: np.ndarray) -> None: ...
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray: ...
     def save(self, path: Path) -> None: ...
 
 
@@ -125,6 +132,14 @@ class FaissVectorStore:
             n = len(queries)
             return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
         return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``, shape ``(len(ids), dimension)`` (to score chunks that
+        another ranking found). Raises RuntimeError (FAISS's) for an id not in the index."""
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        for row, i in enumerate(ids):
+            out[row] = self._index.reconstruct(int(i))
+        return out
 
     def save(self, folder: Path) -> None:
         import faiss
@@ -190,13 +205,14 @@ class IndexSnapshot:
     docstring), so no writer in any process deletes the files it still reads.
     """
 
-    def __init__(self, folder: Path, manifest: dict, vectors: VectorStore,
+    def __init__(self, folder: Path, manifest: dict, vectors: VectorStore, lexical: LexicalStore,
                  stamp: ManifestStamp | None = None, lease: int | None = None):
         """``lease``: a descriptor from `_lease`; the snapshot owns it and closes it when
         it is garbage-collected, which ends the lease."""
         self.folder = folder
         self.manifest = manifest
         self.vectors = vectors
+        self.lexical = lexical
         self.stamp = stamp
         self._local = threading.local()
         if lease is not None:
@@ -324,19 +340,23 @@ def load_snapshot(index_dir: Path, manifest: dict, stamp: ManifestStamp | None =
         lease = _lease(folder)  # first, so that nothing is removed while we read it
         try:
             vectors = FaissVectorStore.load(folder)
+            lexical = Bm25Store.load(folder)
         except BaseException:
             if lease is not None:
                 os.close(lease)
             raise
-        snap = IndexSnapshot(folder, manifest, vectors, stamp, lease)
+        snap = IndexSnapshot(folder, manifest, vectors, lexical, stamp, lease)
         n_chunks = snap._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite its own
+    except IndexProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite its own, numpy OSError
         raise rebuild_problem(index_dir, f"is corrupt or incomplete ({exc})") from exc
     vectors = snap.vectors
-    if n_chunks != len(vectors) or vectors.dimension != manifest.get("dimension"):
+    if (n_chunks != len(vectors) or n_chunks != len(snap.lexical)
+            or vectors.dimension != manifest.get("dimension")):
         raise rebuild_problem(
             index_dir, f"is inconsistent ({len(vectors)} vectors of dimension {vectors.dimension}, "
-            f"{n_chunks} chunk records)",
+            f"{len(snap.lexical)} BM25 documents, {n_chunks} chunk records)",
         )
     return snap
 
@@ -484,10 +504,14 @@ class IndexWriter:
         Older generations stay: `collect_garbage` removes those no reader holds.
         """
         self.db.commit()
+        lexical = self._build_lexical()
         self.db.close()
         self.vectors.save(self.folder)
-        for name in ("meta.sqlite", FaissVectorStore.FILE):
-            _fsync(self.folder / name)
+        lexical.save(self.folder)
+        for path in [self.folder / "meta.sqlite", self.folder / FaissVectorStore.FILE,
+                     *lexical.files(self.folder)]:
+            _fsync(path)
+        _fsync(self.folder / Bm25Store.FOLDER)
         _fsync(self.folder)
         _fsync(self.index_dir)  # the generation's folder entry, before the manifest names it
         manifest = dict(manifest, generation=self.generation, format_version=FORMAT_VERSION,
@@ -507,6 +531,15 @@ class IndexWriter:
         _fsync(self.index_dir)  # the swap itself survives a power loss
         stamp = manifest_stamp(self.index_dir)
         return load_snapshot(self.index_dir, manifest, stamp)
+
+    def _build_lexical(self) -> Bm25Store:
+        """BM25 over every chunk of this generation, rebuilt rather than patched: its
+        statistics are corpus-wide (the cost is measured in benchmarks/results/lexical_update.md)."""
+        rows = self.db.execute(
+            "SELECT c.id, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+        ).fetchall()
+        return Bm25Store.build([r[0] for r in rows], [r[1] for r in rows])
 
     def abort(self) -> None:
         try:

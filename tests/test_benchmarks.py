@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ["reader_squad.py", "open_domain.py", "off_topic.py", "retrieval_beir.py", "speed_scale.py", "claims.py",
+           "lexical_update.py", "news_answerability.py",
            "html_extraction.py"]
 
 

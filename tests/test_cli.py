@@ -98,3 +98,17 @@ def test_a_wrong_event_answer_says_which_names_its_article_never_mentions():
 
     text = render_answer(found(answer="12,000", score=0.8, tentative=True, unmentioned=("Kursk",)), 0.3)
     assert "never mentions Kursk" in text
+
+
+def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
+    where, reader = dirs
+    qa("index", *where)
+    passages = {}
+    for mode in ("dense", "lexical", "hybrid"):
+        answer = json.loads(qa("ask", "--json", "--retrieval", mode, "Kursk region troops", *where, *reader,
+                               "--threshold", "0").stdout)
+        passages[mode] = [p["chunk_id"] for p in answer["passages"]]
+        assert passages[mode]
+    assert passages["dense"] != passages["lexical"]  # two rankings, not one under three names
+    out = qa("ask", "--retrieval", "sparse", "x", *where, *reader, check=False)
+    assert out.returncode == 2 and "invalid choice: 'sparse'" in out.stderr

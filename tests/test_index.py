@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from qa.errors import IndexProblem, NoArticles
-from qa.indexer import open_index, update_index
-from qa.store import MANIFEST, FaissVectorStore
+from qa.indexer import chunking_settings, open_index, update_index
+from qa.store import FORMAT_VERSION, MANIFEST, FaissVectorStore
 
 SECOND = "Floods in Valencia\n\nFlash floods in Valencia killed at least 200 people in October 2024, officials said.\n"
 
@@ -19,7 +19,8 @@ def test_first_build_embeds_every_article_and_writes_a_manifest(cfg, embedder):
     assert report.added == ["north-korean-troops-russia.txt"] and report.embedded_chunks == len(snap) > 0
     manifest = json.loads((cfg.index_dir / MANIFEST).read_text())
     assert manifest["embedding_model"] == embedder.name and manifest["dimension"] == 384
-    assert manifest["chunking"] == {"words": cfg.chunk_words, "overlap_words": cfg.chunk_overlap_words}
+    assert manifest["chunking"] == chunking_settings(cfg) and manifest["format_version"] == FORMAT_VERSION
+    assert manifest["chunking"]["unit"] == "embedder word pieces"
     assert set(manifest["articles"]) == {"north-korean-troops-russia.txt"}
 
 
