@@ -93,9 +93,11 @@ def _answerability_section(folder: Path) -> list[str]:
         f"- command: `{rep.get('command', 'python scripts/fit_answerability.py')}`",
         "",
     ]
-    news = _load(BENCH_RESULTS / "news_answerability.json")
+    runs = sorted(BENCH_RESULTS.glob("news_answerability*.json"), key=lambda p: p.stat().st_mtime)
+    news = _load(runs[-1]) if runs else None
     if news:
-        lines += ["Held out (`benchmarks/results/news_answerability.md`, RealTimeQA 2022):", "",
+        scope = f"{news['limit']} questions spread over the weeks" if news.get("limit") else "every question"
+        lines += [f"Held out (`benchmarks/results/{runs[-1].stem}.md`, RealTimeQA 2022, {scope}):", "",
                   "| decided by | F1 | answered % | near-topic: confident % | off-topic: not found % | "
                   "confident right % | tentative right % | ECE |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for name, r in news["results"].items():
