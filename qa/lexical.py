@@ -15,6 +15,7 @@ so a search engine can take its place.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +42,9 @@ def _libraries():
         import Stemmer
     except ImportError as exc:
         raise ModelProblem("Lexical retrieval needs bm25s and PyStemmer: pip install bm25s PyStemmer") from exc
+    # bm25s sets its own logger to DEBUG on import, which printed "Building index from IDs
+    # objects" under every `qa index`.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s, Stemmer.Stemmer(LANGUAGE)
 
 
