@@ -125,6 +125,8 @@ class CandidateBuilder:
         self._article_text = article_text
         self._texts: dict[str, str] = {}
         self._stems: dict[str, set[str]] = {}
+        self._contexts: dict[tuple[str, int, int], str] = {}
+        self._context_word_stems: dict[tuple[str, int, int], set[str]] = {}
         self._related = related
         self._embed = embed
 
@@ -205,16 +207,13 @@ class CandidateBuilder:
     def _features(
         self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float, closeness: float
     ) -> AnswerFeatures:
-        text = self._text(best.article_id)
-        sentence = text[best.sentence[0] : best.sentence[1]]
-        before = _previous_sentence(text, best.sentence[0])
         terms = [stem(t) for t in profile.terms]
-        sentence_stems = word_stems(before + " " + sentence)
+        sentence_stems = self._context_stems(best)
         passage_stems = word_stems(best.passage.text)
         article_stems = self._article_stems(best.article_id)
         answer_terms = [stem(t) for t in content_terms(best.span.text)]
         type_fit = fits(profile.answer_type, best.span.text)
-        unit = self._unit(profile, best, sentence, before) if profile.answer_type is AnswerType.QUANTITY else None
+        unit = self._unit(profile, best) if profile.answer_type is AnswerType.QUANTITY else None
         return AnswerFeatures(
             margin=best.span.margin,
             span_score=best.span.score,
@@ -236,7 +235,7 @@ class CandidateBuilder:
             length=math.log1p(len(best.span.text.split())),
         )
 
-    def _unit(self, profile: QuestionProfile, best: Place, sentence: str, before: str) -> bool | None:
+    def _unit(self, profile: QuestionProfile, best: Place) -> bool | None:
         """Whether the number of the span counts what the question counts (None: can't tell)."""
         counted = profile.counted
         if not counted or counted in _ANY_PEOPLE:
@@ -250,7 +249,7 @@ class CandidateBuilder:
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
         if not nouns:
             # "... could eventually rise to 12,000.": the count's subject is earlier in the text.
-            return True if stem(counted) in word_stems(before + " " + sentence) else None
+            return True if stem(counted) in self._context_stems(best) else None
         if stem(counted) in {stem(n) for n in nouns}:
             return True
         if self._related is None:
@@ -260,15 +259,27 @@ class CandidateBuilder:
     def _context(self, best: Place) -> str:
         """The sentence a candidate was read in, with the sentence before it (where a figure's
         subject often is: "... 1,500 troops have arrived. The number could rise to 12,000.")."""
-        text = self._text(best.article_id)
-        return (_previous_sentence(text, best.sentence[0]) + " " + text[best.sentence[0] : best.sentence[1]]).strip()
+        key = (best.article_id, *best.sentence)
+        if key not in self._contexts:
+            text = self._text(best.article_id)
+            self._contexts[key] = (_previous_sentence(text, best.sentence[0]) + " "
+                                   + text[best.sentence[0] : best.sentence[1]]).strip()
+        return self._contexts[key]
+
+    def _context_stems(self, best: Place) -> set[str]:
+        """`word_stems` of `_context` (the features, the counted-thing and the event checks all
+        read them)."""
+        key = (best.article_id, *best.sentence)
+        if key not in self._context_word_stems:
+            self._context_word_stems[key] = word_stems(self._context(best))
+        return self._context_word_stems[key]
 
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
         """The question's event words (`qa.answer_type.event_terms`) that the candidate's sentence
         (with the one before) does not state (`qa.answer_type.states`)."""
         if not profile.event or profile.answer_type is not AnswerType.QUANTITY:
             return ()
-        stems = word_stems(self._context(best))
+        stems = self._context_stems(best)
         return tuple(w for w in profile.event if not states(w, stems))
 
     def _text(self, article_id: str) -> str:

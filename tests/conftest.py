@@ -136,3 +136,17 @@ def cfg(corpus_dir, tmp_path):
     from qa.settings import Settings
 
     return Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="module")
+def sample_assistant(trained_reader, tmp_path_factory):
+    """An Assistant over a copy of the sample article, with the trained reader (one index per
+    test module)."""
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
+                              reader_model=str(trained_reader)))
+

@@ -9,12 +9,10 @@ import re
 import pytest
 
 from qa.answer import Answer, Candidate, Citation
-from qa.assistant import Assistant
 from qa.claims import find_claim, find_claimant, with_claims
 from qa.cli import render_answer
 from qa.corpus import read_file
 from qa.render import reply_html, sources_html
-from qa.settings import Settings
 from tests.conftest import SAMPLE_ARTICLE
 
 ARTICLE = read_file(SAMPLE_ARTICLE, SAMPLE_ARTICLE.name)[0].text
@@ -183,11 +181,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def assistant(trained_reader, tmp_path_factory):
-    corpus = tmp_path_factory.mktemp("corpus")
-    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
-    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
-                              reader_model=str(trained_reader)))
+def assistant(sample_assistant):
+    return sample_assistant
 
 
 def test_troop_figures_qa_shows_are_each_given_with_their_claimant(assistant):

@@ -7,21 +7,14 @@ between sources, a question the article cannot answer, and a follow-up conversat
 import pytest
 
 from qa.answer import Turn
-from qa.assistant import Assistant
-from qa.settings import Settings
 from tests.conftest import CARD_QUESTION
 
 pytestmark = pytest.mark.reader
 
 
 @pytest.fixture(scope="module")
-def assistant(trained_reader, tmp_path_factory):
-    from tests.conftest import SAMPLE_ARTICLE
-
-    corpus = tmp_path_factory.mktemp("corpus")
-    (corpus / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
-    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
-                              reader_model=str(trained_reader)))
+def assistant(sample_assistant):
+    return sample_assistant
 
 
 def test_card_question_is_answered_13000_citing_paragraph_10(assistant):
