@@ -102,6 +102,9 @@ class Answer:
     # Names the question gives (places, people, organisations, years) that the answer's article
     # never mentions: the answer may be about another event, so it is at most tentative.
     unmentioned: tuple[str, ...] = ()
+    # The answerability verifier's probability that the articles hold an answer at all (None
+    # when no verifier decided: none fitted, or a no-answer threshold set by hand).
+    answerable: float | None = None
 
     def to_dict(self) -> dict:
         """The stable JSON form (see the module docstring)."""
@@ -120,6 +123,7 @@ class Answer:
             "passages": [asdict(p) | {"similarity": round(p.similarity, 4)} for p in self.passages],
             "query": self.query,
             "unmentioned": list(self.unmentioned),
+            "answerable": None if self.answerable is None else round(self.answerable, 4),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

@@ -20,6 +20,15 @@ the BBC 2004-05 corpus ("off-topic"), plus SQuAD v2.0's unanswerable questions. 
 out for the benchmarks. The model is stored as JSON next to the reader
 (``answerability.json``: feature names, standardisation, weights and the two thresholds), never
 pickled. Without that file the reader's confidence decides, as before.
+
+Whether to answer at all is a separate question from which span is right: a question whose
+articles hold the answer can still have a wrong top span, and a confident-looking span can come
+from articles about something else. So a second model, the verifier (after the "answer
+verifier" of Hu et al., "Read + Verify: Machine Reading Comprehension with Unanswerable
+Questions", AAAI 2019, and the external front verifier of Zhang et al., "Retrospective Reader
+for Machine Reading Comprehension", AAAI 2021), looks at the question's candidates together
+(`QuestionFeatures`) and gives the probability that the articles hold an answer; below its
+floor the reply is "not in the articles".
 """
 
 from __future__ import annotations
@@ -58,6 +67,10 @@ class AnswerFeatures:
     names_missing: float  # share of the question's key names (places, people, years) absent from the article
     answer_in_question: float  # share of the answer's words that the question already has
     length: float  # log1p(words in the answer)
+    # Of the question as a whole (the same for all its candidates): how much of it the retrieved
+    # passages speak of at all.
+    retrieved_terms: float = 0.0  # share of the question's words found in any retrieved passage
+    retrieved_names: float = 1.0  # share of its key names found there (1 when it names none)
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f.name)) for f in fields(self)]
@@ -65,6 +78,84 @@ class AnswerFeatures:
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class QuestionFeatures:
+    """The evidence that the retrieved articles answer a question at all, from its candidates
+    that can answer it (`qa.assistant.can_answer`), best first. Every field is a float."""
+
+    top_probability: float  # the best candidate's probability of being right (Answerability)
+    top_gap: float  # its ranker score minus the second candidate's (0 when it is alone)
+    candidates: float  # log1p(candidates that can answer)
+    top_similarity: float  # cosine similarity of the first retrieved passage to the query
+    best_margin: float  # the highest reader margin over no-answer among the candidates
+    best_sentence_similarity: float  # the closest answer sentence to the question
+    best_sentence_terms: float  # the highest share of the question's words in an answer sentence
+    best_passage_terms: float  # ... in an answer's passage
+    names_missing: float  # the lowest share of the question's key names absent from an answer's article
+    type_fit: float  # the best candidate is of the question's answer type
+    articles: float  # log1p(other articles giving the best candidate's answer)
+    retrieved_terms: float  # share of the question's words found in any retrieved passage
+    retrieved_names: float  # share of its key names found there
+
+    @classmethod
+    def of(cls, ranked: Sequence[AnswerFeatures], model: Answerability) -> QuestionFeatures:
+        """From the candidates' features, best first (at least one)."""
+        top = ranked[0]
+        logits = sorted((model.logit(f) for f in ranked), reverse=True)
+        return cls(
+            top_probability=model.probability(top),
+            top_gap=logits[0] - logits[1] if len(logits) > 1 else 0.0,
+            candidates=math.log1p(len(ranked)),
+            top_similarity=top.top_similarity,
+            best_margin=max(f.margin for f in ranked),
+            best_sentence_similarity=max(f.sentence_similarity for f in ranked),
+            best_sentence_terms=max(f.sentence_terms for f in ranked),
+            best_passage_terms=max(f.passage_terms for f in ranked),
+            names_missing=min(f.names_missing for f in ranked),
+            type_fit=top.type_fit,
+            articles=top.articles,
+            retrieved_terms=top.retrieved_terms,
+            retrieved_names=top.retrieved_names,
+        )
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f.name)) for f in fields(self)]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """P(the articles hold an answer) = sigmoid(w . (x - mean) / scale + bias) over
+    `QuestionFeatures`; ``floor``: below it the reply is "not in the articles"."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    floor: float
+
+    def probability(self, features: QuestionFeatures) -> float:
+        values = asdict(features)
+        z = self.bias
+        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
+            z += w * (values.get(name, 0.0) - m) / (s or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Verifier:
+        model = cls(features=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
+                    weights=tuple(data["weights"]), bias=float(data["bias"]), floor=float(data["floor"]))
+        unknown = set(model.features) - set(QuestionFeatures.names())
+        if unknown or not (len(model.mean) == len(model.scale) == len(model.weights) == len(model.features)):
+            raise ValueError(f"the verifier was fitted with other features ({sorted(unknown)}); refit it with "
+                             "scripts/fit_answerability.py")
+        return model
 
 
 @dataclass(frozen=True)
@@ -94,6 +185,17 @@ class Answerability:
     top_bias: float = 0.0
     fitted_on: str = ""
     report: dict | None = None
+    verifier: Verifier | None = None  # None: the floor alone decides whether to answer
+
+    def answerable(self, ranked: Sequence[AnswerFeatures]) -> float | None:
+        """The verifier's probability that the articles hold an answer, given the question's
+        candidates that can answer it, best first (0 when there are none; None without a
+        verifier)."""
+        if self.verifier is None:
+            return None
+        if not ranked:
+            return 0.0
+        return self.verifier.probability(QuestionFeatures.of(ranked, self))
 
     def logit(self, features: AnswerFeatures) -> float:
         """The ranker's score z of a candidate (higher: more likely the answer)."""
@@ -125,6 +227,7 @@ class Answerability:
                 weights=tuple(data["weights"]), bias=float(data["bias"]), threshold=float(data["threshold"]),
                 floor=float(data["floor"]), top_scale=float(data.get("top_scale", 1.0)),
                 top_bias=float(data.get("top_bias", 0.0)), fitted_on=data.get("fitted_on", ""), report=data.get("report"),
+                verifier=Verifier.from_dict(data["verifier"]) if data.get("verifier") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid answerability model: {exc}") from exc
@@ -141,18 +244,19 @@ class Answerability:
 
 
 def fit(
-    features: Sequence[AnswerFeatures], labels: Sequence[int], c: float = 1.0,
+    features: Sequence[AnswerFeatures] | Sequence[QuestionFeatures], labels: Sequence[int], c: float = 1.0,
     names: Sequence[str] | None = None,
 ) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...], float]:
-    """Fit the logistic regression (scikit-learn, L2, ``C=c``) on standardised features.
+    """Fit the logistic regression (scikit-learn, L2, ``C=c``) on standardised features (all of
+    one kind: `AnswerFeatures` for the ranker, `QuestionFeatures` for the verifier).
 
-    Returns (feature names, mean, scale, weights, bias) for `Answerability`.
+    Returns (feature names, mean, scale, weights, bias) for `Answerability` or `Verifier`.
     """
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    names = tuple(names or AnswerFeatures.names())
-    all_names = AnswerFeatures.names()
+    all_names = type(features[0]).names()
+    names = tuple(names or all_names)
     cols = [all_names.index(n) for n in names]
     x = np.array([f.vector() for f in features], dtype=float)[:, cols]
     y = np.asarray(labels, dtype=int)

@@ -305,10 +305,16 @@ class Assistant:
             for p in passages
         )
         best = ranked[0] if ranked else None
-        if best is None or best.score < floor:
+        # Whether the articles hold an answer at all is the verifier's call (qa.answerability),
+        # from all the candidates together; a threshold set by hand overrides it.
+        model = self.answerability
+        answerable = (model.answerable([c.features for c in ranked])
+                      if model is not None and s.no_answer_threshold is None else None)
+        if (best is None or best.score < floor
+                or (answerable is not None and model.verifier and answerable < model.verifier.floor)):
             return Answer(question=question, query=query, answer=None, found=False,
                           score=best.score if best else 0.0, passages=retrieved,
-                          best_guess=best.candidate if best else None)
+                          best_guess=best.candidate if best else None, answerable=answerable)
         others = [c for c in ranked[1:] if self._may_be_other_report(c, best, floor)]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
@@ -332,6 +338,7 @@ class Assistant:
             # An answer from an article that does not mention what the question names is at
             # most tentative, however sure the reader is.
             tentative=best.score < threshold or best.names_missing, unmentioned=best.unmentioned,
+            answerable=answerable,
         )
 
     @staticmethod

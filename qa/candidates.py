@@ -135,13 +135,14 @@ class CandidateBuilder:
         groups = self._group(passages, output)
         groups = sorted(groups, key=lambda g: -max(p.reader_confidence for p in g[1]))[:MAX_CANDIDATES]
         top_similarity = passages[0].similarity if passages else 0.0
+        coverage = self._coverage(profile, passages)
         bests = [max(places, key=lambda p: p.reader_confidence) for _key, places in groups]
         closeness = self._closeness(profile.question, bests)
         scored = []
         for (_key, places), sim in zip(groups, closeness):
             places = sorted(places, key=lambda p: -p.reader_confidence)
             best = places[0]
-            features = self._features(profile, best, places, top_similarity, sim)
+            features = self._features(profile, best, places, top_similarity, sim, coverage)
             score = self.model.probability(features) if self.model else best.reader_confidence
             citations = tuple(self._cite(p) for p in places)
             stems = self._article_stems(best.article_id)
@@ -204,8 +205,22 @@ class CandidateBuilder:
         sims = dict(zip(distinct, (vectors[1:] @ vectors[0]).tolist()))
         return [float(sims[c]) for c in contexts]
 
+    @staticmethod
+    def _coverage(profile: QuestionProfile, passages: Sequence[Passage]) -> tuple[float, float]:
+        """(share of the question's words, share of its key names) found anywhere in the
+        retrieved passages: how much of what is asked the articles speak of at all. Key names:
+        1.0 when the question names nothing."""
+        stems: set[str] = set()
+        for p in passages:
+            stems |= word_stems(p.text)
+        terms = [stem(t) for t in profile.terms]
+        names = (sum(mentions(n, stems) for n in profile.key_names) / len(profile.key_names)
+                 if profile.key_names else 1.0)
+        return _share(terms, stems), names
+
     def _features(
-        self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float, closeness: float
+        self, profile: QuestionProfile, best: Place, places: list[Place], top_similarity: float, closeness: float,
+        coverage: tuple[float, float] = (0.0, 1.0),
     ) -> AnswerFeatures:
         terms = [stem(t) for t in profile.terms]
         sentence_stems = self._context_stems(best)
@@ -233,6 +248,8 @@ class CandidateBuilder:
                            if profile.key_names else 0.0),
             answer_in_question=_share(answer_terms, set(terms)),
             length=math.log1p(len(best.span.text.split())),
+            retrieved_terms=coverage[0],
+            retrieved_names=coverage[1],
         )
 
     def _unit(self, profile: QuestionProfile, best: Place) -> bool | None:

@@ -14,18 +14,29 @@ answer; 0: otherwise, and always 0 when the corpus does not hold the answer). So
   squad        SQuAD v1.1 train questions over 30 of its articles (answerable, Wikipedia),
                and SQuAD v2.0 dev's unanswerable questions over the dev articles
 
-RealTimeQA is split by date: only 2020-2021 is used here; 2022 is held out for the benchmarks
-(benchmarks/news_answerability.py). SQuAD v1.1 dev, which benchmarks/open_domain.py reports
-on, is never used (v2.0's unanswerable questions are not in it).
+RealTimeQA is split by date: the reader's news fine-tuning (scripts/make_news_training_set.py)
+used 2020, so only 2021 is used here (questions the reader has not seen: their features look as
+they will on new questions); 2022 is held out for the benchmarks
+(benchmarks/news_answerability.py). SQuAD v1.1 dev, which benchmarks/open_domain.py reports on,
+is never used (v2.0's unanswerable questions are not in it).
 
-Thresholds, fitted on the same split (news questions only): ``threshold`` (confident) is the
-lowest probability from which at least --confident-precision of the top answers (answerable,
-near-topic and off-topic questions together) are right, and at most --near-topic-confident of
-near-topic questions are answered confidently; ``floor`` is the highest that still answers
---answered of the answerable questions, raised if needed until it rejects
---off-topic-rejection of the off-topic ones.
+Three models and three cut-offs, all fitted on this split:
 
-    python scripts/fit_answerability.py            # ~15 minutes on 2 cores (features cached)
+  ranker      logistic regression over every candidate (right or not): orders a question's
+              candidates; Platt-scaled on each question's top candidate, it is the probability
+              that the answer shown is right (the confidence)
+  floor       the lowest confidence from which the top candidates of --off-topic-rejection of
+              the off-topic questions are rejected; other reports must reach it
+  verifier    logistic regression over each question's candidates together (answerable
+              questions with a right candidate: 1; near-topic, off-topic and SQuAD v2.0
+              unanswerable: 0): the probability that the articles hold an answer. Its floor is
+              the highest that still passes --answered of the answerable news questions, raised
+              if needed until it rejects --off-topic-rejection of the off-topic ones
+  threshold   the lowest confidence from which at least --confident-precision of the answers
+              shown (news questions) are right, with at most --near-topic-confident of
+              near-topic questions answered confidently
+
+    python scripts/fit_answerability.py            # ~20 minutes on 2 cores (features cached)
     python scripts/fit_answerability.py --refit    # refit from the cached features
 
 Needs ../shared/data/ (newsqa, news/bbc-2004-2005.jsonl, squad) and the indexes the benchmarks
@@ -53,8 +64,19 @@ from news_sets import (  # noqa: E402
 )
 from open_domain import write_if_changed  # noqa: E402
 
-FIT_YEARS = ("2020", "2021")
 WORK = CACHE / "answerability"
+SOURCES = ("answerable", "near_topic", "off_topic", "squad_answerable", "squad_unanswerable")
+ANSWERABLE = ("answerable", "squad_answerable")
+
+
+def features_folder(reader: Path, years: tuple[str, ...]) -> Path:
+    """Where the candidates' features are cached: one folder per fitting years and reader
+    weights (features read by another reader are not these)."""
+    import hashlib
+
+    weights = reader / "model.safetensors"
+    digest = hashlib.sha1(f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}".encode()).hexdigest()[:10]
+    return WORK / f"{'-'.join(years)}-{digest}"
 
 
 def squad_assistant(name: str, examples, reader: str, articles: int | None = None):
@@ -109,18 +131,18 @@ def collect(path: Path, items, make_rows, desc: str) -> list[dict]:
     return [done[qid] for qid, *_ in items if qid in done]
 
 
-def gather(args) -> dict[str, list[dict]]:
+def gather(args, years: tuple[str, ...], folder: Path) -> dict[str, list[dict]]:
     from qa.squad import load_squad
 
     top_k = 8
-    news = news_questions(FIT_YEARS)
+    news = spread(news_questions(years), args.news)
     rtqa, evidence = realtimeqa_assistant(args.reader)
     sources: dict[str, list[dict]] = {}
 
     def answerable(question, answers, _):
         return candidate_rows(rtqa, question, answers, rtqa.retriever.retrieve(rtqa.snapshot(), question))
 
-    sources["answerable"] = collect(WORK / "answerable.jsonl",
+    sources["answerable"] = collect(folder / "answerable.jsonl",
                                     [(ex.id, ex.question, ex.answers, None) for ex in news], answerable, "answerable")
 
     def near(question, answers, evidence_id):
@@ -128,7 +150,7 @@ def gather(args) -> dict[str, list[dict]]:
         return None if passages is None else candidate_rows(rtqa, question, (), passages)
 
     sources["near_topic"] = collect(
-        WORK / "near_topic.jsonl",
+        folder / "near_topic.jsonl",
         [(ex.id, ex.question, ex.answers, evidence[ex.context.strip()]) for ex in news], near, "near-topic")
 
     train = load_squad(data_file("squad/train-v1.1.json"))
@@ -139,7 +161,7 @@ def gather(args) -> dict[str, list[dict]]:
         return candidate_rows(squad_train, question, answers,
                               squad_train.retriever.retrieve(squad_train.snapshot(), question))
 
-    sources["squad_answerable"] = collect(WORK / "squad_train.jsonl",
+    sources["squad_answerable"] = collect(folder / "squad_answerable.jsonl",
                                           [(ex.id, ex.question, ex.answers, None) for ex in asked],
                                           squad_answerable, "squad train")
     dev2 = load_squad(data_file("squad/dev-v2.0-public.json"))
@@ -149,7 +171,7 @@ def gather(args) -> dict[str, list[dict]]:
     def squad_unanswerable(question, answers, _):
         return candidate_rows(squad_dev, question, (), squad_dev.retriever.retrieve(squad_dev.snapshot(), question))
 
-    sources["squad_unanswerable"] = collect(WORK / "squad_unanswerable.jsonl",
+    sources["squad_unanswerable"] = collect(folder / "squad_unanswerable.jsonl",
                                             [(ex.id, ex.question, (), None) for ex in unanswerable],
                                             squad_unanswerable, "squad v2 unanswerable")
     bbc = bbc_assistant(args.reader)
@@ -157,97 +179,142 @@ def gather(args) -> dict[str, list[dict]]:
     def off(question, answers, _):
         return candidate_rows(bbc, question, (), bbc.retriever.retrieve(bbc.snapshot(), question))
 
-    sources["off_topic"] = collect(WORK / "off_topic.jsonl",
+    sources["off_topic"] = collect(folder / "off_topic.jsonl",
                                    [(ex.id, ex.question, (), None) for ex in news], off, "off-topic")
 
     return sources
 
 
-def choose_thresholds(model, sources: dict[str, list[dict]], args) -> tuple[float, float, dict]:
-    """The confident threshold and the floor (see the module docstring), with what they give."""
-    import numpy as np
-
+def product_order(model, candidates: list[dict], floor: float) -> list[dict]:
+    """The candidates the Assistant would consider, in its order (`Assistant._compose`): those
+    that can answer, the ones above ``floor`` from articles naming what the question names
+    first, then by probability."""
     from qa.answerability import AnswerFeatures
 
-    def top(rows):
-        """(probability, right, names missing) of each question's top candidate."""
-        out = []
-        for row in rows:
-            best = None
-            for c in row["candidates"]:
-                if not c.get("eligible", True):
-                    continue  # the Assistant never shows it (qa.assistant.can_answer)
-                p = model.probability(AnswerFeatures(**c["features"]))
-                if best is None or p > best[0]:
-                    best = (p, c["label"], c["features"]["names_missing"] > 0)
-            out.append(best or (0.0, 0, False))
-        return out
+    scored = [(model.probability(AnswerFeatures(**c["features"])), c) for c in candidates if c.get("eligible", True)]
+    scored.sort(key=lambda pc: (pc[0] >= floor and not pc[1]["features"]["names_missing"], pc[0]), reverse=True)
+    return [c | {"p": p} for p, c in scored]
 
-    tops = {name: top(rows) for name, rows in sources.items()}
-    news = tops["answerable"] + tops["near_topic"] + tops["off_topic"]
+
+def decide(model, sources: dict[str, list[dict]], floor: float, args):
+    """Fit the verifier and choose its floor and the confident threshold (see the module
+    docstring). Returns (verifier, threshold, per-question decisions by source)."""
+    import numpy as np
+
+    from qa.answerability import AnswerFeatures, QuestionFeatures, Verifier, fit
+
+    per_source: dict[str, list[tuple]] = {}
+    qf, qy = [], []
+    for name, rows in sources.items():
+        items = []
+        for row in rows:
+            ranked = product_order(model, row["candidates"], floor)
+            if not ranked:
+                items.append((None, 0.0, 0, False))
+                continue
+            features = QuestionFeatures.of([AnswerFeatures(**c["features"]) for c in ranked], model)
+            best = ranked[0]
+            items.append((features, best["p"], best["label"], best["features"]["names_missing"] > 0))
+            holds = name in ANSWERABLE
+            if holds and not any(c["label"] for c in ranked):
+                continue  # the articles hold it but no candidate says it: no clear label
+            qf.append(features)
+            qy.append(int(holds))
+        per_source[name] = items
+    names, mean, scale, weights, bias = fit(qf, qy, c=args.c)
+    verifier = Verifier(names, mean, scale, weights, bias, floor=0.5)
     grid = np.round(np.arange(0.01, 0.99, 0.005), 4)
 
+    def answerable(items):
+        return np.array([verifier.probability(f) if f is not None else 0.0 for f, *_ in items])
+
+    off = answerable(per_source["off_topic"])
+    news_answerable = answerable(per_source["answerable"])
+    # The highest floor that still answers --answered of the answerable news questions, but
+    # never one that lets more than 1 - --off-topic-rejection of off-topic questions through.
+    lowest = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), 0.99)
+    vfloor = max([float(t) for t in grid if (news_answerable >= t).mean() >= args.answered] or [lowest])
+    vfloor = max(vfloor, lowest)
+    verifier = Verifier(names, mean, scale, weights, bias, floor=round(vfloor, 4))
+
+    decisions = {}  # name -> [(shown, p, right, names missing)]
+    for name, items in per_source.items():
+        q = answerable(items)
+        decisions[name] = [(bool(a >= vfloor and f is not None), p, right, missing)
+                           for a, (f, p, right, missing) in zip(q, items)]
+    news = decisions["answerable"] + decisions["near_topic"] + decisions["off_topic"]
+
     def precision(items, lo, hi=1.01):
-        sel = [right for p, right, _ in items if lo <= p < hi]
+        sel = [right for shown, p, right, missing in items if shown and not missing and lo <= p < hi]
         return (sum(sel) / len(sel), len(sel)) if sel else (1.0, 0)
 
-    confident = [x for x in news if not x[2]]  # an answer whose article lacks a name is never confident
     threshold = next(
         (float(t) for t in grid
-         if precision(confident, t)[0] >= args.confident_precision
-         and np.mean([p >= t and not m for p, _, m in tops["near_topic"]]) <= args.near_topic_confident),
+         if precision(news, t)[0] >= args.confident_precision
+         and np.mean([shown and p >= t and not m for shown, p, _, m in decisions["near_topic"]])
+         <= args.near_topic_confident),
         0.99)
-    off = np.array([p for p, _, _ in tops["off_topic"]])
-    answerable = np.array([p for p, _, _ in tops["answerable"]])
-    # The highest floor that still answers --answered of the answerable news questions, but never
-    # one that lets more than 1 - --off-topic-rejection of off-topic questions through.
-    lowest = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), threshold)
-    floor = max([float(t) for t in grid if t <= threshold and (answerable >= t).mean() >= args.answered] or [lowest])
-    floor = max(floor, lowest)
+    return verifier, threshold, decisions
 
-    def shares(items):
+
+def shares(decisions: dict[str, list[tuple]], threshold: float) -> dict:
+    """Per source: the shares answered confidently, tentatively and not at all, and how often a
+    shown answer is right; over the news sources, how often confident / tentative ones are."""
+    report = {}
+    for name, items in decisions.items():
         n = len(items)
-        confident = sum(1 for p, _, m in items if p >= threshold and not m)
-        shown = sum(1 for p, _, _ in items if p >= floor)
-        return {"questions": n, "confident_pct": round(100 * confident / n, 2),
-                "tentative_pct": round(100 * (shown - confident) / n, 2),
-                "not_found_pct": round(100 * (n - shown) / n, 2),
-                "right_when_shown_pct": round(100 * sum(r for p, r, _ in items if p >= floor) / max(1, shown), 2)}
-
-    report = {name: shares(items) for name, items in tops.items()}
-    report["confident_precision_news"] = round(precision(confident, threshold)[0], 4)
-    report["tentative_precision_news"] = round(precision(news, floor, threshold)[0], 4)
-    return threshold, floor, report
+        confident = [r for shown, p, r, m in items if shown and p >= threshold and not m]
+        tentative = [r for shown, p, r, m in items if shown and not (p >= threshold and not m)]
+        report[name] = {"questions": n, "confident_pct": round(100 * len(confident) / n, 2),
+                        "tentative_pct": round(100 * len(tentative) / n, 2),
+                        "not_found_pct": round(100 * (n - len(confident) - len(tentative)) / n, 2),
+                        "right_when_shown_pct": round(100 * sum(confident + tentative)
+                                                      / max(1, len(confident) + len(tentative)), 2)}
+    news = [x for name in ("answerable", "near_topic", "off_topic") for x in decisions[name]]
+    confident = [r for shown, p, r, m in news if shown and p >= threshold and not m]
+    tentative = [r for shown, p, r, m in news if shown and not (p >= threshold and not m)]
+    report["confident_precision_news"] = round(sum(confident) / max(1, len(confident)), 4)
+    report["tentative_precision_news"] = round(sum(tentative) / max(1, len(tentative)), 4)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
+    import numpy as np
+
     from qa.answerability import Answerability, AnswerFeatures, fit, fit_confidence
     from qa.settings import DEFAULT_READER
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reader", default=str(DEFAULT_READER), help="reader folder (default: models/reader)")
+    p.add_argument("--years", default="2021",
+                   help="comma-separated RealTimeQA quiz years to fit on (default: 2021; the reader's news "
+                        "fine-tuning used 2020, 2022 is held out)")
+    p.add_argument("--news", type=int, default=None,
+                   help="news questions of those years, spread over the weeks (default: all)")
     p.add_argument("--squad", type=int, default=300, help="SQuAD questions of each kind (default: 300)")
-    p.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the regression (default: 1)")
+    p.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the regressions (default: 1)")
     p.add_argument("--confident-precision", type=float, default=0.92,
                    help="share of confident answers that must be right on the fitting split (default: 0.92)")
     p.add_argument("--near-topic-confident", type=float, default=0.2,
                    help="most near-topic questions answered confidently (default: 0.2)")
     p.add_argument("--off-topic-rejection", type=float, default=0.96,
-                   help="share of off-topic questions the floor must reject (default: 0.96)")
+                   help="share of off-topic questions the floors must reject (default: 0.96)")
     p.add_argument("--answered", type=float, default=0.88,
-                   help="share of answerable news questions the floor must answer (default: 0.88)")
+                   help="share of answerable news questions the verifier must pass (default: 0.88)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: one per core)")
     p.add_argument("--refit", action="store_true", help="only refit from the cached features")
     args = p.parse_args(argv)
     set_threads(args.threads)
+    years = tuple(y.strip() for y in args.years.split(",") if y.strip())
+    if "2022" in years:
+        p.error("2022 is held out for the benchmarks")
+    folder = features_folder(Path(args.reader), years)
 
     if args.refit:
-        sources = {name: [json.loads(line) for line in (WORK / f"{file}.jsonl").read_text().splitlines()]
-                   for name, file in (("answerable", "answerable"), ("near_topic", "near_topic"),
-                                      ("off_topic", "off_topic"), ("squad_answerable", "squad_train"),
-                                      ("squad_unanswerable", "squad_unanswerable"))}
+        sources = {name: [json.loads(line) for line in (folder / f"{name}.jsonl").read_text().splitlines()]
+                   for name in SOURCES}
     else:
-        sources = gather(args)
+        sources = gather(args, years, folder)
     features, labels = [], []
     for rows in sources.values():
         for row in rows:
@@ -256,25 +323,37 @@ def main(argv: list[str] | None = None) -> int:
                 labels.append(c["label"])
     names, mean, scale, weights, bias = fit(features, labels, c=args.c)
     ranker = Answerability(names, mean, scale, weights, bias, threshold=0.5, floor=0.5)
-    tops = []  # (ranker score, right) of each question's top candidate
+    tops = []  # (ranker score, right) of each question's top candidate among those that can answer
     for rows in sources.values():
         for row in rows:
-            scored = [(ranker.logit(AnswerFeatures(**c["features"])), c["label"]) for c in row["candidates"]]
+            scored = [(ranker.logit(AnswerFeatures(**c["features"])), c["label"])
+                      for c in row["candidates"] if c.get("eligible", True)]
             if scored:
                 tops.append(max(scored))
     top_scale, top_bias = fit_confidence([z for z, _ in tops], [y for _, y in tops])
     model = Answerability(names, mean, scale, weights, bias, threshold=0.5, floor=0.5,
                           top_scale=top_scale, top_bias=top_bias,
-                          fitted_on="RealTimeQA 2020-21 (answerable, near-topic, off-topic vs BBC 2004-05), "
-                                    "SQuAD v1.1 train (30 articles), SQuAD v2.0 dev unanswerable")
-    threshold, floor, report = choose_thresholds(model, sources, args)
+                          fitted_on=f"RealTimeQA {', '.join(years)} (answerable, near-topic, off-topic vs BBC "
+                                    "2004-05), SQuAD v1.1 train (30 articles), SQuAD v2.0 dev unanswerable")
+    # The candidate floor (other reports must pass it): the lowest probability from which the
+    # top candidates of --off-topic-rejection of the off-topic questions are rejected.
+    grid = np.round(np.arange(0.01, 0.99, 0.005), 4)
+    off = np.array([max([model.probability(AnswerFeatures(**c["features"]))
+                         for c in row["candidates"] if c.get("eligible", True)] or [0.0])
+                    for row in sources["off_topic"]])
+    floor = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), 0.5)
+    verifier, threshold, decisions = decide(model, sources, floor, args)
+    report = shares(decisions, threshold)
     report |= {"candidates": len(labels), "positive_rate": round(sum(labels) / len(labels), 4),
                "settings": {k: v for k, v in vars(args).items() if k not in ("refit", "threads")},
                "command": "python scripts/fit_answerability.py"}
-    model = replace(model, threshold=round(threshold, 4), floor=round(floor, 4), report=report)
+    model = replace(model, threshold=round(max(threshold, floor), 4), floor=round(floor, 4), report=report,
+                    verifier=verifier)
     path = model.save(Path(args.reader))
-    print(json.dumps({"threshold": model.threshold, "floor": model.floor, **report}, indent=2))
+    print(json.dumps({"threshold": model.threshold, "floor": model.floor, "verifier_floor": verifier.floor,
+                      **report}, indent=2))
     print("weights:", {n: round(w, 3) for n, w in zip(names, weights)})
+    print("verifier weights:", {n: round(w, 3) for n, w in zip(verifier.features, verifier.weights)})
     print(f"written: {path}")
     return 0
 

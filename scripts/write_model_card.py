@@ -62,6 +62,28 @@ def _targets(results: dict, finished: bool) -> list[str]:
     return out + [""]
 
 
+def _news_training_section(folder: Path) -> list[str]:
+    """The second training stage, on news questions (news_training.json), when there was one."""
+    news = _load(folder / "news_training.json")
+    if not news:
+        return []
+    cfg = news["config"]
+    lines = ["## News fine-tuning", "",
+             f"After SQuAD, the reader was fine-tuned on news: {news.get('data', cfg['train_file'])}. "
+             f"{news['epochs_done']} epochs, {news['steps']} steps of {cfg['batch_size']} windows at learning "
+             f"rate {cfg['learning_rate']}, {news['train_seconds'] / 60:.0f} minutes on {news['device']} "
+             f"({news['threads']} threads). Command: `{news.get('command', 'scripts/train_reader.py')}`.", ""]
+    check = news.get("validation")
+    if check:
+        lines += [f"Checked on {check['set']} (never trained on), each question read from its own evidence "
+                  "passage and from its hard negatives:", "",
+                  "| reader | answer F1 (own passage) | best F1 with no-answer |", "| --- | --- | --- |"]
+        for name, r in check["results"].items():
+            lines.append(f"| {name} | {r['HasAns_f1']} | {r['best_f1']} |")
+        lines.append("")
+    return lines
+
+
 def _answerability_section(folder: Path) -> list[str]:
     """What decides "answer / tentative / not in the articles" in the Assistant: the answerability
     model (answerability.json) and its held-out news results, when there."""
@@ -93,6 +115,24 @@ def _answerability_section(folder: Path) -> list[str]:
         f"- command: `{rep.get('command', 'python scripts/fit_answerability.py')}`",
         "",
     ]
+    verifier = model.get("verifier")
+    if verifier:
+        lines += [
+            "Whether to answer at all is the verifier's call: a logistic regression over a question's candidates "
+            "together (the top one's confidence and its lead over the second, the best reader margin, the closest "
+            "answer sentence, how much of the question and of its names the retrieved passages mention at all, "
+            "...), fitted to tell answerable questions from near-topic, off-topic and SQuAD v2.0 unanswerable "
+            "ones (after Hu et al. 2019, Read + Verify, and Zhang et al. 2021, Retro-Reader). Below its floor "
+            "the reply is \"not in the articles\"; other reports must still reach the candidate floor above.",
+            "",
+            f"- floor {verifier['floor']}; weights (standardised): "
+            + ", ".join(f"{n} {w:+.2f}" for n, w in zip(verifier["features"], verifier["weights"])),
+            "- on the fitting split: " + "; ".join(
+                f"{name.replace('_', ' ')}: {r['confident_pct']}% confident, {r['tentative_pct']}% tentative, "
+                f"{r['not_found_pct']}% not found"
+                for name, r in rep.items() if isinstance(r, dict) and "not_found_pct" in r),
+            "",
+        ]
     runs = sorted(BENCH_RESULTS.glob("news_answerability*.json"), key=lambda p: p.stat().st_mtime)
     news = _load(runs[-1]) if runs else None
     if news:
@@ -282,6 +322,7 @@ def main() -> int:
             ]
     else:
         lines += ["Not calibrated yet: run `python scripts/calibrate_reader.py`.", ""]
+    lines += _news_training_section(folder)
     lines += _answerability_section(folder)
     lines += ["## Speed", ""]
     if speed:

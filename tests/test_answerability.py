@@ -1,0 +1,101 @@
+"""The answerability model (qa.answerability): the candidate ranker with its confidence, and the
+verifier that decides whether the articles hold an answer at all.
+
+The model is plain numbers in JSON; these tests build small ones by hand or fit them on made-up
+features (no reader involved), then check the shipped model on the sample article.
+"""
+
+import json
+import math
+from dataclasses import replace
+
+import pytest
+
+from qa.answerability import Answerability, AnswerFeatures, QuestionFeatures, Verifier, fit
+
+NAMES = tuple(AnswerFeatures.names())
+
+
+def features(**values) -> AnswerFeatures:
+    base = {n: 0.0 for n in NAMES} | {"retrieved_names": 1.0}
+    return AnswerFeatures(**(base | values))
+
+
+def model(verifier: Verifier | None = None) -> Answerability:
+    weights = tuple(2.0 if n == "span_score" else 0.0 for n in NAMES)
+    return Answerability(NAMES, tuple(0.0 for _ in NAMES), tuple(1.0 for _ in NAMES), weights, 0.0,
+                         threshold=0.6, floor=0.2, verifier=verifier)
+
+
+def test_question_features_summarise_the_candidates_best_first():
+    m = model()
+    ranked = [features(span_score=1.0, names_missing=0.5, margin=1.0, sentence_similarity=0.4),
+              features(span_score=0.25, names_missing=0.0, margin=3.0, sentence_similarity=0.7)]
+    q = QuestionFeatures.of(ranked, m)
+    assert q.top_probability == pytest.approx(m.probability(ranked[0]))
+    assert q.top_gap == pytest.approx(2.0 * 1.0 - 2.0 * 0.25)
+    assert q.candidates == pytest.approx(math.log1p(2))
+    assert q.best_margin == 3.0
+    assert q.best_sentence_similarity == 0.7
+    assert q.names_missing == 0.0  # the lowest: one candidate's article names everything
+
+
+def test_without_candidates_the_articles_hold_no_answer():
+    v = Verifier(("top_probability",), (0.0,), (1.0,), (1.0,), 0.0, floor=0.5)
+    assert model(v).answerable([]) == 0.0
+    assert model(None).answerable([features()]) is None  # no verifier: the floor alone decides
+
+
+def test_a_fitted_verifier_tells_covered_questions_from_uncovered_ones():
+    m = model()
+    covered = [QuestionFeatures.of([features(span_score=s, retrieved_terms=0.8 + s / 10, top_similarity=0.6)], m)
+               for s in (0.5, 1.0, 1.5, 2.0)]
+    uncovered = [QuestionFeatures.of([features(span_score=s, retrieved_terms=0.2 + s / 10, top_similarity=0.35)], m)
+                 for s in (0.5, 1.0, 1.5, 2.0)]
+    names, mean, scale, weights, bias = fit(covered + uncovered, [1] * 4 + [0] * 4)
+    v = Verifier(names, mean, scale, weights, bias, floor=0.5)
+    assert all(v.probability(q) > 0.5 for q in covered)
+    assert all(v.probability(q) < 0.5 for q in uncovered)
+
+
+def test_the_model_file_round_trips_with_its_verifier(tmp_path):
+    v = Verifier(("top_probability", "retrieved_terms"), (0.3, 0.5), (0.2, 0.1), (1.5, 2.0), -0.5, floor=0.4)
+    m = model(v)
+    m.save(tmp_path)
+    loaded = Answerability.load(tmp_path)
+    assert loaded == m
+    ranked = [features(span_score=0.7, retrieved_terms=0.9)]
+    assert loaded.answerable(ranked) == pytest.approx(m.answerable(ranked))
+
+
+def test_a_verifier_fitted_on_unknown_features_is_refused(tmp_path):
+    v = Verifier(("top_probability",), (0.0,), (1.0,), (1.0,), 0.0, floor=0.5)
+    model(v).save(tmp_path)
+    path = tmp_path / "answerability.json"
+    data = json.loads(path.read_text())
+    data["verifier"]["features"] = ["gut_feeling"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="refit"):
+        Answerability.load(tmp_path)
+
+
+def test_the_shipped_model_has_a_verifier(trained_reader):
+    m = Answerability.load(trained_reader)
+    assert m is not None and m.verifier is not None
+    assert 0.0 < m.verifier.floor < 1.0
+    assert m.floor <= m.threshold
+
+
+def test_the_verifier_decides_on_the_sample_article(sample_assistant):
+    floor = sample_assistant.answerability.verifier.floor
+    card = sample_assistant.ask("How many containers of munitions has North Korea shipped to Russia?")
+    assert card.found and card.answerable >= floor
+    assert card.to_dict()["answerable"] == pytest.approx(card.answerable, abs=1e-4)
+    off = sample_assistant.ask("Who won the 2022 FIFA World Cup final?")
+    assert not off.found and off.answerable is not None and off.answerable < floor
+
+
+def test_a_threshold_set_by_hand_overrides_the_verifier(sample_assistant):
+    always = type(sample_assistant)(replace(sample_assistant.settings, no_answer_threshold=0.0))
+    answer = always.ask("Who won the 2022 FIFA World Cup final?")
+    assert answer.answerable is None
