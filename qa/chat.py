@@ -1,6 +1,8 @@
 """qa's chat page: questions about the articles, answered with citations (gradio).
 
-    python app.py [--corpus DIR] [--index DIR] [--host H] [--port N] [--share]
+    qa serve [--corpus DIR] [--index DIR] [--host H] [--port N] [--share]   (or python app.py ...)
+
+The JSON HTTP API (`qa.api`) is served by the same server.
 
 Rendering only: every answer comes from one shared `qa.assistant.Assistant` (models are loaded
 once, for all browser sessions); each session keeps its own conversation in a `gr.State`, so
@@ -23,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-log = logging.getLogger("qa.app")
+log = logging.getLogger("qa.chat")
 
 TITLE = "qa: questions about the news, answered from the articles"
 EXAMPLES = [
@@ -241,7 +243,7 @@ def build_app(assistant, job: IndexJob):
         with gr.Accordion("Articles", open=False, elem_id="qa-articles-panel"):
             gr.Markdown(
                 "Upload .txt (first line is the title), .md, .html, .json or .jsonl articles, "
-                f"up to {assistant.settings.max_upload_bytes // 1_000_000} MB each. They are indexed "
+                f"up to {assistant.settings.max_upload_bytes / 2**20:.0f} MiB each. They are indexed "
                 "at once and can be asked about straight away."
             )
             files = gr.File(
@@ -274,27 +276,39 @@ def build_app(assistant, job: IndexJob):
     return demo
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or "qa serve", description="qa's chat page: ask questions about the articles in a "
+        "browser, and the JSON HTTP API (/api/ask, /api/articles, /api/health; described at /docs) "
+        "on the same server.",
+    )
+    add_serve_options(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    return parser
+
+
+def add_serve_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `qa serve` (and app.py): the corpus and models, where to listen."""
     from qa.cli import add_common_options
 
-    parser = argparse.ArgumentParser(
-        prog="app.py", description="qa's chat page: ask questions about the articles in a browser.",
-    )
     add_common_options(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     parser.add_argument("--share", action="store_true",
                         help="also open a public gradio share link (off by default)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """``python app.py ...``: the same as ``qa serve ...``."""
+    return serve(build_parser(prog).parse_args(argv))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the chat page and the HTTP API until interrupted (``args``: `add_serve_options`)."""
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("faiss", "httpx", "transformers", "sentence_transformers"):
+    for noisy in ("faiss", "httpx", "transformers", "sentence_transformers", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # e.g. faiss's "no AVX2 module" probe
     import gradio as gr
 
@@ -305,16 +319,51 @@ def main(argv: list[str] | None = None) -> int:
     job = IndexJob()
     threading.Thread(target=job.run, args=(assistant,), name="qa-index", daemon=True).start()
     _log_progress(job)
-    demo = build_app(assistant, job)
+    demo = build_app(assistant, job).queue(default_concurrency_limit=4)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("Serving on %s: other machines can reach this page.", args.host)
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, share=args.share, css=CSS, theme=theme,
-        max_file_size=assistant.settings.max_upload_bytes, show_error=False, footer_links=[],
-    )
+    page = dict(css=CSS, theme=theme, max_file_size=assistant.settings.max_upload_bytes,
+                show_error=False, footer_links=[])
+    url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+    if args.share:
+        # A share link exists only through gradio's own server (launch); the API joins its app.
+        _, url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=True,
+                                        prevent_thread_lock=True, quiet=True,
+                                        app_kwargs={"docs_url": "/docs"}, **page)
+        add_api(demo.app, assistant, job)
+        log.info("Serving the chat on %s and %s; HTTP API under /api, described at /docs.", url, share_url)
+        demo.block_thread()
+        return 0
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI(title="qa", version=_version(), description=api_doc())
+    add_api(app, assistant, job)
+    app = gr.mount_gradio_app(app, demo, path="/", server_name=args.host, server_port=args.port, **page)
+    log.info("Serving the chat on %s/ ; HTTP API under %s/api, described at %s/docs "
+             "(--share for a public link). Ctrl-C stops it.", url, url, url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def add_api(app, assistant, job) -> None:
+    from qa.api import add_api as add
+
+    add(app, assistant, job)
+
+
+def api_doc() -> str:
+    import qa.api
+
+    return (qa.api.__doc__ or "").strip()
+
+
+def _version() -> str:
+    from qa.cli import version
+
+    return version()
 
 
 def _log_progress(job: IndexJob) -> None:
