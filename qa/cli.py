@@ -324,9 +324,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # qa never needs the network at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parse_args(build_parser(), argv)
-    if not args.verbose:
-        # transformers' "Loading weights" bar on every call (and huggingface_hub's); read at import
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if args.command != "serve":  # the chat sets up its own logging
         configure_logging(args.verbose)
     try:

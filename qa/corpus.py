@@ -95,13 +95,13 @@ def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> Cor
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             reason = f"unsupported file type '{path.suffix or '(none)'}' (use {', '.join(SUPPORTED_SUFFIXES)})"
             skipped.append(SkippedFile(rel, reason))
-            log.warning("skipping %s: %s", rel, reason)
+            log.debug("skipping %s: %s", rel, reason)  # the index report lists it (once)
             continue
         try:
             found = read_file(path, rel, max_file_bytes)
         except UnusableFile as exc:
             skipped.append(SkippedFile(rel, str(exc)))
-            log.warning("skipping %s: %s", rel, exc)
+            log.debug("skipping %s: %s", rel, exc)  # the index report lists it (once)
             continue
         for article in found:
             if article.id in seen:  # two file names that read alike (see `display_name`)

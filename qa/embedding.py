@@ -46,7 +46,9 @@ class Embedder:
                 return
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar (as qa.reader)
                 self._model = SentenceTransformer(self._source, device=self.device)
             except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
                 raise ModelProblem(
