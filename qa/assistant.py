@@ -138,7 +138,7 @@ class Assistant:
             )
         limit = self.settings.max_upload_bytes
         if len(data) > limit:
-            raise InvalidInput(f"{name}: {len(data) / 1e6:.1f} MB is over the {limit / 1e6:.0f} MB limit.")
+            raise InvalidInput(f"{name}: {len(data) / 2**20:.1f} MiB is over the {limit / 2**20:.0f} MiB limit.")
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / (stem + suffix)
             probe.write_bytes(data)

@@ -68,7 +68,7 @@ class Settings:
     # SQuAD-fitted confidence alone (for comparisons).
     answerability: bool = True
     max_question_chars: int = 1000
-    max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
+    max_file_bytes: int = 20 * 1024 * 1024  # larger corpus files are skipped with a warning (20 MiB)
     max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)
     threads: int = 0  # torch threads; 0: leave torch's default
     extra: dict = field(default_factory=dict, compare=False)

@@ -87,3 +87,18 @@ def test_installed_qa_answers_the_card_question_offline_outside_the_checkout(ins
 def test_installed_qa_has_its_version_and_serve_command(installed, tmp_path):
     assert run([installed / "qa", "--version"], cwd=tmp_path, env=outside_env()).stdout.strip() == "qa 0.1.0"
     assert "--share" in run([installed / "qa", "serve", "--help"], cwd=tmp_path, env=outside_env()).stdout
+
+
+def torch_install_line(tmp_path, *overrides: str) -> str:
+    out = run(["make", "-n", "-C", ROOT, f"{tmp_path}/v/.installed", f"VENV={tmp_path}/v", *overrides],
+              cwd=tmp_path).stdout
+    return next(line for line in out.splitlines() if "torch==" in line)
+
+
+def test_make_installs_torch_from_the_cpu_only_index_by_default(tmp_path):
+    assert torch_install_line(tmp_path).endswith("torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+
+
+def test_the_torch_index_is_a_make_variable_a_user_can_override(tmp_path):
+    assert torch_install_line(tmp_path, "TORCH_INDEX=").rstrip().endswith("torch==2.13.0")
+    assert torch_install_line(tmp_path, "TORCH_INDEX=https://example.org/whl").endswith("--index-url https://example.org/whl")
