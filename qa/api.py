@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -88,7 +88,7 @@ def add_api(app: FastAPI, assistant, job) -> None:
 
     @router.post("/articles", summary="Upload an article and index it", response_model=ArticleChange,
                  response_model_exclude_none=True)
-    async def upload(file: UploadFile = File(description=".txt, .md, .html, .htm, .json or .jsonl")):
+    async def upload(file: Annotated[UploadFile, File(description=".txt, .md, .html, .htm, .json or .jsonl")]):
         limit = assistant.settings.max_upload_bytes
         data = await file.read(limit + 1)  # no more than needed to know it is too large
         if len(data) > limit:

@@ -10,7 +10,6 @@ import re
 import sys
 import textwrap
 from collections.abc import Sequence
-
 from pathlib import Path
 
 from qa.answer import Answer, Citation
@@ -28,6 +27,16 @@ def version() -> str:
         return installed("qa")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown (not installed)"
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"{parser.prog} {version()}\n")
 
 
 def positive_int(text: str) -> int:
@@ -96,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="say more: progress of model loading, debug logging")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action=_Version, help="print qa's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="build or update the index from the corpus folder",
