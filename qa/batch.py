@@ -672,8 +672,9 @@ def register_cli(sub) -> None:
         "batch", help="answer a file of questions (.txt, .csv, .jsonl)",
         description="Answer every question of a file and write one row per question, as it is "
         "answered. Questions: .txt (one per line), .csv (question column, optional id and "
-        "answers columns) or .jsonl ({id, question, answers?} or {id, turns: [...]} for a "
-        "conversation). Answers: .jsonl or .csv with the fields of 'qa ask --json'. With "
+        "answers columns; a question without an id gets its number in the file, from 1) or .jsonl ({id, question, answers?} or {id, turns: [...]} for a "
+        "conversation). Answers: .jsonl or .csv with the fields of 'qa ask --json' and the reference "
+        "'answers'. With "
         "reference answers, exact match, F1, retrieval hit@k and a miss breakdown are printed "
         "and written to a JSON report.",
     )
