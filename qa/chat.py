@@ -312,8 +312,9 @@ def serve(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)  # e.g. faiss's "no AVX2 module" probe
     import gradio as gr
 
+    from qa.api import add_api
     from qa.assistant import Assistant
-    from qa.cli import settings_from
+    from qa.cli import settings_from, version
 
     assistant = Assistant(settings_from(args))
     job = IndexJob()
@@ -339,31 +340,15 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
     from fastapi import FastAPI
 
-    app = FastAPI(title="qa", version=_version(), description=api_doc())
+    import qa.api
+
+    app = FastAPI(title="qa", version=version(), description=(qa.api.__doc__ or "").strip())
     add_api(app, assistant, job)
     app = gr.mount_gradio_app(app, demo, path="/", server_name=args.host, server_port=args.port, **page)
     log.info("Serving the chat on %s/ ; HTTP API under %s/api, described at %s/docs "
              "(--share for a public link). Ctrl-C stops it.", url, url, url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
-
-
-def add_api(app, assistant, job) -> None:
-    from qa.api import add_api as add
-
-    add(app, assistant, job)
-
-
-def api_doc() -> str:
-    import qa.api
-
-    return (qa.api.__doc__ or "").strip()
-
-
-def _version() -> str:
-    from qa.cli import version
-
-    return version()
 
 
 def _log_progress(job: IndexJob) -> None:
