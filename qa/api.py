@@ -2,7 +2,7 @@
 
     POST   /api/ask                {"question": str, "history": [earlier answers]?} -> an answer's JSON
     GET    /api/articles           -> [{"id", "title", "path", "url", "date", "source", "chunks"}]
-    POST   /api/articles           multipart upload, field "file" -> {"added": name, "summary": str}
+    POST   /api/articles           multipart upload, field "file" -> {"added": [article ids], "summary": str}
     DELETE /api/articles/{id}      -> {"removed": id, "summary": str}
     GET    /api/health             -> {"status": "ready" | "indexing" | "error", "index": str}
 
@@ -50,8 +50,9 @@ class AskRequest(BaseModel):
 class ArticleChange(BaseModel):
     """What an upload or a removal did to the index."""
 
-    summary: str
-    added: str | None = None
+    summary: str = Field(description="the index update's summary")
+    added: list[str] | None = Field(None, description="the ids of the articles the upload added "
+                                    "(its file name; name-2.txt when the name was taken)")
     removed: str | None = None
 
 
@@ -96,7 +97,7 @@ def add_api(app: FastAPI, assistant, job) -> None:
         ready()
         report = await run_in_threadpool(_call, lambda: assistant.add_article(file.filename or "", data))
         job.record(report)
-        return ArticleChange(added=file.filename, summary=report.summary())
+        return ArticleChange(added=report.added + report.updated, summary=report.summary())
 
     @router.delete("/articles/{article_id:path}", summary="Remove an article (its file moves to "
                    "corpus/.removed/)", response_model=ArticleChange, response_model_exclude_none=True)

@@ -99,7 +99,7 @@ def test_an_uploaded_article_is_answered_from_then_removed(server):
     client, corpus, _, _ = server
     text = b"Flood in Valdoria\n\nThe river Esk flooded 412 houses in Valdoria on Monday, the mayor said."
     r = client.post("/api/articles", files={"file": ("valdoria-flood.txt", text, "text/plain")})
-    assert r.status_code == 200 and r.json()["added"] == "valdoria-flood.txt" and "1 added" in r.json()["summary"]
+    assert r.status_code == 200 and r.json()["added"] == ["valdoria-flood.txt"] and "1 added" in r.json()["summary"]
     assert "valdoria-flood.txt" in [a["id"] for a in client.get("/api/articles").json()]
     answer = client.post("/api/ask", json={"question": "How many houses did the Esk flood in Valdoria?"}).json()
     assert answer["answer"] == "412"

@@ -42,10 +42,12 @@ def installed(tmp_path_factory, trained_reader) -> Path:
         shutil.copy(ROOT / name, src)
     shutil.copytree(ROOT / "qa", src / "qa", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(trained_reader, src / "models" / "reader")
-    run([sys.executable, "-m", "pip", "wheel", src, "--no-deps", "--no-build-isolation", "--no-index",
-         "-w", tmp / "wheel", "-q"], cwd=tmp)
+    build = run([sys.executable, "-m", "pip", "wheel", src, "--no-deps", "--no-build-isolation", "--no-index",
+                 "-w", tmp / "wheel", "-v"], cwd=tmp)
     wheel = next((tmp / "wheel").glob("qa-*.whl"))
     env_dir = tmp / "venv"
+    env_dir.mkdir()
+    (env_dir / "build.log").write_text(build.stdout + build.stderr)
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     purelib = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -59,6 +61,11 @@ def installed(tmp_path_factory, trained_reader) -> Path:
 def outside_env() -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return env | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def test_the_build_gives_no_deprecation_warning(installed):
+    log = (installed.parent / "build.log").read_text()
+    assert "deprecated" not in log.lower(), [line for line in log.splitlines() if "deprecat" in line.lower()]
 
 
 def test_the_wheel_carries_the_reader_and_the_chat(installed):
