@@ -127,9 +127,31 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The `Answer` of a `to_dict` form (an HTTP client sends earlier answers back as the
+        conversation's history). Raises KeyError/TypeError/ValueError on another shape."""
+        return cls(
+            question=str(data["question"]), query=str(data.get("query") or data["question"]),
+            answer=data.get("answer"), found=bool(data["found"]), score=float(data["score"]),
+            citations=tuple(_citation(c) for c in data.get("citations") or ()),
+            alternatives=tuple(
+                Candidate(str(a["answer"]), float(a["score"]), tuple(_citation(c) for c in a.get("citations") or ()))
+                for a in data.get("alternatives") or ()
+            ),
+            passages=tuple(RetrievedPassage(**p) for p in data.get("passages") or ()),
+            tentative=bool(data.get("tentative", False)),
+            unmentioned=tuple(data.get("unmentioned") or ()),
+        )
+
 
 def _citation_dict(c: Citation) -> dict:
     return asdict(c)
+
+
+def _citation(data: dict) -> Citation:
+    spans = {k: Span(**data[k]) if data.get(k) else None for k in ("claimant", "statement")}
+    return Citation(**(data | spans))
 
 
 @dataclass(frozen=True)

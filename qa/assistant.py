@@ -106,12 +106,13 @@ class Assistant:
             if self._snapshot is None or not self._snapshot.is_current():
                 fresh = open_index(self.settings, self.embedder)
                 if fresh is None:
-                    log.warning(
+                    log.info(
                         "No index in %s yet: building it from the articles in %s (first use).",
                         self.settings.index_dir, self.settings.corpus_dir,
                     )
                     report = self.index(progress)
-                    log.warning("%s", report.summary())
+                    # A success is news only with -v; files it could not read are worth a warning.
+                    log.log(logging.WARNING if report.skipped else logging.INFO, "%s", report.summary())
                 else:
                     self._snapshot = fresh
             return self._snapshot
@@ -137,7 +138,7 @@ class Assistant:
             )
         limit = self.settings.max_upload_bytes
         if len(data) > limit:
-            raise InvalidInput(f"{name}: {len(data) / 1e6:.1f} MB is over the {limit / 1e6:.0f} MB limit.")
+            raise InvalidInput(f"{name}: {len(data) / 2**20:.1f} MiB is over the {limit / 2**20:.0f} MiB limit.")
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / (stem + suffix)
             probe.write_bytes(data)
@@ -213,9 +214,14 @@ class Assistant:
                 tokens than the reader's window allows (`qa.reader.Reader.question_budget`).
             NoArticles / IndexProblem / ModelProblem: with what to do about it.
         """
+        t_load = time.perf_counter()
         question = self._check_question(question)
-        t0 = time.perf_counter()
+        # Loading the models and opening the index is "load", never charged to a stage: it
+        # happens on the first question (and the index again after an update elsewhere).
+        self.warm_up()
+        _ = self.answerability
         snapshot = self.snapshot()
+        t0 = time.perf_counter()
         query = resolve_query(question, history)
         t1 = time.perf_counter()
         passages = self.retriever.retrieve(snapshot, query)
@@ -223,7 +229,7 @@ class Assistant:
         answer, t3, claims_ms = self._read_and_compose(snapshot, question, query, passages)
         t4 = time.perf_counter()
         timings = {
-            "resolve": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
+            "load": (t0 - t_load) * 1000, "resolve": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
             "read": (t3 - t2) * 1000, "compose": (t4 - t3) * 1000 - claims_ms, "claims": claims_ms,
             "total": (t4 - t0) * 1000,
         }

@@ -2,10 +2,15 @@
 
 Input files (the format is chosen by extension):
 
-- ``.txt``: one question per line; blank lines are skipped. A question's id is its line number.
-- ``.csv``: a header with a ``question`` column and optional ``id`` and ``answers`` columns.
+- ``.txt``: one question per line; blank lines are skipped.
+- ``.csv``: a header with a ``question`` column and optional ``id`` and ``answers`` columns
+  (any case; a column ``answer`` is read as ``answers`` when there is none, with a warning).
   ``answers`` holds the reference answers, separated by ``|`` or as a JSON list; an empty cell
-  means "no reference". A missing id is the row's line number.
+  means "no reference".
+
+In both, a question without an id of its own gets its number in the file: 1 for the first
+question, counting non-blank lines (.txt) or non-blank rows under the header (.csv), so the
+same questions get the same ids in either format. Problems are reported by line number.
 - ``.jsonl``: one JSON object per line, either ``{"id", "question", "answers"?}`` or a
   conversation ``{"id", "turns": [{"question", "answers"?}, ...]}`` whose turns are asked in order,
   each with the earlier turns as history; turn n gets the id ``<id>:<n>``. ``answers`` is a list
@@ -18,8 +23,10 @@ with its line number and skipped; the run goes on. Text is cleaned as articles a
 control characters are removed, so such a row is asked, and written, rather than stopping the run.
 
 Output files (``.jsonl`` or ``.csv``) get one row per question, written and flushed as soon as it
-is answered: ``id`` plus every field of ``qa ask --json`` (`qa.answer.Answer.to_dict`). In CSV,
-fields that are lists or dicts (citations, alternatives, passages, timings_ms) are JSON text.
+is answered: ``id`` plus every field of ``qa ask --json`` (`qa.answer.Answer.to_dict`), plus
+``answers``: the reference answers the questions file gave (null / an empty cell when none). In
+CSV, fields that are lists or dicts (citations, alternatives, passages, timings_ms, answers) are
+JSON text.
 Because rows are flushed one by one, a run that is killed loses nothing it finished, and
 ``resume=True`` skips the ids already written (a row cut in half by the kill is dropped and
 asked again).
@@ -34,6 +41,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import statistics
 import time
@@ -45,6 +53,8 @@ from qa.answer import Turn
 from qa.corpus import clean_unicode
 from qa.errors import InvalidInput, InvalidQuestion
 from qa.evaluation import ScoredQuestion, score_answer, summarize
+
+log = logging.getLogger(__name__)
 
 INPUT_FORMATS = (".txt", ".csv", ".jsonl")
 OUTPUT_FORMATS = (".jsonl", ".csv")
@@ -174,10 +184,12 @@ def read_questions(path: str | Path) -> tuple[list[BatchQuestion], list[Problem]
 
 
 def _parse_txt(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
+    number = 0
     for line_no, line in enumerate(text.splitlines(), start=1):
         question = line.strip()
         if question:
-            yield BatchQuestion(id=str(line_no), question=question, line=line_no)
+            number += 1
+            yield BatchQuestion(id=str(number), question=question, line=line_no)
 
 
 def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
@@ -197,7 +209,11 @@ def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
     q_col = columns.index("question")
     id_col = columns.index("id") if "id" in columns else None
     a_col = columns.index("answers") if "answers" in columns else None
+    if a_col is None and "answer" in columns:
+        a_col = columns.index("answer")
+        log.warning("%s: reading the column '%s' as the reference answers ('answers')", path, header[a_col])
     line_no = reader.line_num + 1  # the line where the next record starts
+    number = 0  # non-blank rows so far: the id of a row without one
     while True:
         try:
             row = next(reader)
@@ -210,6 +226,7 @@ def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
         start, line_no = line_no, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue  # blank line
+        number += 1
         if len(row) > len(columns):
             yield Problem(start, f"{len(row)} fields but the header has {len(columns)}")
             continue
@@ -224,7 +241,7 @@ def _parse_csv(text: str, path: Path) -> Iterator[BatchQuestion | Problem]:
             yield Problem(start, str(exc))
             continue
         qid = row[id_col].strip() if id_col is not None else ""
-        yield BatchQuestion(id=qid or str(start), question=question, line=start, answers=answers)
+        yield BatchQuestion(id=qid or str(number), question=question, line=start, answers=answers)
 
 
 def _csv_answers(cell: str) -> tuple[str, ...] | None:
@@ -520,8 +537,10 @@ def run_batch(
                 history.append(Turn(q.question, answer))
                 if q.id in writer.done:
                     continue  # asked again only to rebuild the conversation's history
-                writer.write(q.id, answer.to_dict())
-                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                writer.write(q.id, answer.to_dict() | {"answers": None if q.answers is None else list(q.answers)})
+                # Without the models' loading (the first question's): that is start-up, not answering.
+                load_ms = answer.timings_ms.get("load", 0.0)
+                result.latencies_ms.append(max(0.0, (time.perf_counter() - started) * 1000 - load_ms))
                 result.written += 1
                 bar.update(1)
     finally:
@@ -653,8 +672,9 @@ def register_cli(sub) -> None:
         "batch", help="answer a file of questions (.txt, .csv, .jsonl)",
         description="Answer every question of a file and write one row per question, as it is "
         "answered. Questions: .txt (one per line), .csv (question column, optional id and "
-        "answers columns) or .jsonl ({id, question, answers?} or {id, turns: [...]} for a "
-        "conversation). Answers: .jsonl or .csv with the fields of 'qa ask --json'. With "
+        "answers columns; a question without an id gets its number in the file, from 1) or .jsonl ({id, question, answers?} or {id, turns: [...]} for a "
+        "conversation). Answers: .jsonl or .csv with the fields of 'qa ask --json' and the reference "
+        "'answers'. With "
         "reference answers, exact match, F1, retrieval hit@k and a miss breakdown are printed "
         "and written to a JSON report.",
     )

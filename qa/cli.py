@@ -10,18 +10,65 @@ import re
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 from qa.answer import Answer, Citation
 from qa.claims import claimant_text, statement_text
 from qa.errors import QAError
-from qa.settings import DEFAULT_READER, Settings
+from qa.settings import Settings
+
+
+def version() -> str:
+    """qa's version, as installed (the checkout's when run from it)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("qa")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number (at least 1)")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a number of at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is negative; give a number of at least 0")
+    return value
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings with the options given on the command line applied."""
-    return Settings().with_(
-        corpus_dir=getattr(args, "corpus", None),
-        index_dir=getattr(args, "index", None),
+    """Settings with the options given on the command line applied. The corpus and index
+    folders become absolute, so that every message names them in full."""
+    defaults = Settings()
+    return defaults.with_(
+        corpus_dir=Path(getattr(args, "corpus", None) or defaults.corpus_dir).absolute(),
+        index_dir=Path(getattr(args, "index", None) or defaults.index_dir).absolute(),
         reader_model=getattr(args, "reader", None),
         embedding_model=getattr(args, "embedding_model", None),
         top_k=getattr(args, "top_k", None),
@@ -38,12 +85,14 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
                    help="sentence-transformers model, folder or hub id (default: the packaged all-MiniLM-L6-v2)")
     if reader:
         p.add_argument("--reader", metavar="PATH",
-                       help=f"extractive QA checkpoint, folder or hub id (default: {DEFAULT_READER})")
-        p.add_argument("--top-k", type=int, metavar="K", help="passages retrieved per question (default: 8)")
+                       help="extractive QA checkpoint, folder or hub id (default: the reader "
+                       "installed with qa, models/reader)")
+        p.add_argument("--top-k", type=positive_int, metavar="K",
+                       help="passages retrieved per question, at least 1 (default: 8)")
         p.add_argument("--retrieval", choices=("dense", "lexical", "hybrid"),
                        help="how passages are found: dense (embeddings; the default), lexical "
                        "(BM25 words) or hybrid (both, fused by reciprocal rank); see README")
-        p.add_argument("--threshold", type=float, metavar="P",
+        p.add_argument("--threshold", type=non_negative_float, metavar="P",
                        help="confidence under which the answer is 'not in the articles' "
                        "(default: the reader's calibrated threshold)")
 
@@ -55,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Typical use: qa index, then qa ask \"...\". Articles live in corpus/ "
         "(.txt, .md, .html, .json, .jsonl); the index in index/.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say more: progress of model loading, debug logging")
+    parser.add_argument("--version", action=_Version, help="print qa's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="build or update the index from the corpus folder",
@@ -82,9 +133,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON lines")
     p.set_defaults(func=cmd_articles)
 
+    p = sub.add_parser("serve", help="serve the chat page and the HTTP API (/api, described at /docs)",
+                       description="Serve the chat page and the JSON HTTP API on one server "
+                       "(the same as python app.py). The index is brought up to date first.")
+    from qa.chat import add_serve_options  # argparse only; gradio is imported when serving
+
+    add_serve_options(p)
+    p.set_defaults(func=cmd_serve)
+
     for register in _extra_commands():
         register(sub)
+    for command in _subparsers(parser):
+        # -v after the subcommand too; SUPPRESS: an absent one keeps the value given before it
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="say more: progress of model loading, debug logging")
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser below ``parser``, nested ones (``qa eval reader``) included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += [child, *_subparsers(child)]
+    return found
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args``, but an unknown option is reported with the usage of the subcommand
+    it was given to (argparse reports it with the top-level usage)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        chosen = parser
+        while True:
+            sub = next((a for a in chosen._actions if isinstance(a, argparse._SubParsersAction)), None)
+            name = getattr(args, sub.dest, None) if sub is not None else None
+            if name is None or name not in sub.choices:
+                break
+            chosen = sub.choices[name]
+        chosen.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _extra_commands():
@@ -124,6 +213,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = Assistant(settings_from(args)).index(progress=_progress_bar(), rebuild=args.rebuild)
     print(terminal_text(report.summary()))
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.chat import serve
+
+    return serve(args)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -238,23 +333,30 @@ def render_answer(answer: Answer, threshold: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # qa never needs the network at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
-    )
-    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    args = parse_args(build_parser(), argv)
+    if args.command != "serve":  # the chat sets up its own logging
+        configure_logging(args.verbose)
     try:
         return args.func(args)
-    except QAError as exc:
+    except (QAError, FileNotFoundError) as exc:
         print(terminal_text(f"qa: {exc}"), file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(terminal_text(f"qa: {exc}"), file=sys.stderr)
+        if getattr(args, "json", False):  # a script reading the JSON gets the error as JSON too
+            print(json.dumps({"error": str(exc), "kind": type(exc).__name__}, ensure_ascii=False))
         return 2
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+
+
+def configure_logging(verbose: bool) -> None:
+    """Warnings (skipped files, a wait for another process) by default; -v: qa's progress notes
+    and debug logging. Other libraries' chatter only with -v."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s")
+    if verbose:
+        logging.getLogger("qa").setLevel(logging.DEBUG)
+    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 if __name__ == "__main__":

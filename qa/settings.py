@@ -5,9 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-# The project root: models/reader ships here, next to qa/.
+# The project root of a checkout: models/reader is there, next to qa/ (scripts/train_reader.py
+# writes it there). An installed wheel carries the same folder as package data, qa/models/reader
+# (see pyproject.toml).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_READER = PROJECT_ROOT / "models" / "reader"
+CHECKOUT_READER = PROJECT_ROOT / "models" / "reader"
+PACKAGED_READER = Path(__file__).resolve().parent / "models" / "reader"
+
+
+def default_reader() -> Path:
+    """The reader qa ships: the checkout's models/reader when qa runs from a checkout (or an
+    editable install), else the copy installed with the package."""
+    return CHECKOUT_READER if (CHECKOUT_READER / "config.json").is_file() else PACKAGED_READER
+
+
+DEFAULT_READER = default_reader()
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,7 @@ class Settings:
     # SQuAD-fitted confidence alone (for comparisons).
     answerability: bool = True
     max_question_chars: int = 1000
-    max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
+    max_file_bytes: int = 20 * 1024 * 1024  # larger corpus files are skipped with a warning (20 MiB)
     max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)
     threads: int = 0  # torch threads; 0: leave torch's default
     extra: dict = field(default_factory=dict, compare=False)

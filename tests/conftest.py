@@ -84,18 +84,19 @@ def trained_reader() -> Path:
 
 
 @contextlib.contextmanager
-def running_app(corpus: Path, index_dir: Path, reader: Path, workdir: Path, timeout_s: float) -> Iterator[tuple[str, Path]]:
-    """app.py (a real process) serving ``corpus`` on a free local port, offline; yields (its URL,
-    its log file) once it answers HTTP 200, and stops it afterwards. Fails the test with the end
-    of the log if it exits or does not serve within ``timeout_s`` (a limit on waiting, not a
-    measurement)."""
+def running_app(corpus: Path, index_dir: Path, reader: Path, workdir: Path, timeout_s: float,
+                command: tuple[str, ...] = (str(ROOT / "app.py"),)) -> Iterator[tuple[str, Path]]:
+    """app.py (a real process; or ``command``, e.g. ``("-m", "qa.cli", "serve")``) serving
+    ``corpus`` on a free local port, offline; yields (its URL, its log file) once it answers HTTP
+    200, and stops it afterwards. Fails the test with the end of the log if it exits or does not
+    serve within ``timeout_s`` (a limit on waiting, not a measurement)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log_path = workdir / "app.log"
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index", str(index_dir),
+    cmd = [sys.executable, *command, "--corpus", str(corpus), "--index", str(index_dir),
            "--reader", str(reader), "--port", str(port)]
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,20 +1,23 @@
-"""app.py's command line: safe defaults, the same flags as the qa command."""
+"""The chat's command line (qa serve, app.py): safe defaults, the same flags as the qa command."""
 
 from __future__ import annotations
 
-import importlib.util
+import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def load_app():
-    spec = importlib.util.spec_from_file_location("qa_app", ROOT / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["qa_app"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    import qa.chat
+
+    return qa.chat
+
+
+def test_app_py_is_the_chat_of_the_package():
+    out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120, check=True).stdout
+    assert out.startswith("usage: app.py") and "--share" in out and "/api/ask" in out
 
 
 def test_binds_to_this_machine_only_by_default():

@@ -134,3 +134,8 @@ def test_removed_article_leaves_the_index_but_its_file_is_kept(assistant, corpus
     assert report.removed == ["a.txt"]
     assert "a.txt" not in [a.id for a in assistant.articles()]
     assert (corpus_dir / ".removed" / "a.txt").exists()
+
+
+def test_the_upload_limit_is_told_in_mib_as_on_the_page_and_in_the_readme(settings):
+    with pytest.raises(InvalidInput, match=r"6\.0 MiB is over the 5 MiB limit"):
+        Assistant(settings).add_article("big.txt", b"Big\n\n" + b"x" * (6 * 2**20 - 5))

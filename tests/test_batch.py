@@ -66,9 +66,10 @@ def read_jsonl(path: Path) -> list[dict]:
 # --- reading questions -----------------------------------------------------------------------
 
 
-def test_txt_questions_are_numbered_by_line_and_blank_lines_skipped(tmp_path):
+def test_txt_questions_are_numbered_from_1_and_blank_lines_skipped(tmp_path):
     questions, problems = read_questions(write(tmp_path / "q.txt", "Who won?\n\n  When was it?  \n"))
-    assert [(q.id, q.question) for q in questions] == [("1", "Who won?"), ("3", "When was it?")]
+    assert [(q.id, q.question) for q in questions] == [("1", "Who won?"), ("2", "When was it?")]
+    assert [q.line for q in questions] == [1, 3]  # problems still name the line
     assert questions[0].answers is None and problems == []
 
 
@@ -77,15 +78,31 @@ def test_csv_questions_take_ids_and_answers_from_their_columns(tmp_path):
                  ',Where?,"[""Lyon""]"\nq3,When?,\n')
     questions, problems = read_questions(path)
     assert [(q.id, q.answers) for q in questions] == [
-        ("q1", ("Paris", "the city")), ("3", ("Lyon",)), ("q3", None),
+        ("q1", ("Paris", "the city")), ("2", ("Lyon",)), ("q3", None),
     ]
     assert problems == []
 
 
-def test_csv_without_id_column_uses_the_line_number_even_after_multiline_cells(tmp_path):
+def test_csv_without_id_column_numbers_the_rows_from_1_even_after_multiline_cells(tmp_path):
     path = write(tmp_path / "q.csv", 'Question\n"Who\nwon?"\nWhere?\n')
     questions, _ = read_questions(path)
-    assert [(q.id, q.question) for q in questions] == [("2", "Who\nwon?"), ("4", "Where?")]
+    assert [(q.id, q.question) for q in questions] == [("1", "Who\nwon?"), ("2", "Where?")]
+    assert [q.line for q in questions] == [2, 4]
+
+
+def test_the_same_questions_get_the_same_ids_from_txt_and_csv(tmp_path):
+    txt, _ = read_questions(write(tmp_path / "q.txt", "Who won?\nWhere?\n\nWhen?\n"))
+    csv_, _ = read_questions(write(tmp_path / "q.csv", "question\nWho won?\nWhere?\n\nWhen?\n"))
+    assert [(q.id, q.question) for q in txt] == [(q.id, q.question) for q in csv_] == [
+        ("1", "Who won?"), ("2", "Where?"), ("3", "When?")]
+
+
+@pytest.mark.parametrize("column", ["answer", "Answer", "ANSWERS"])
+def test_an_answer_column_in_any_case_is_read_as_the_references(tmp_path, column, caplog):
+    questions, _ = read_questions(write(tmp_path / "q.csv", f"question,{column}\nWho won?,Paris\n"))
+    assert questions[0].answers == ("Paris",)
+    said = "reading the column" in caplog.text
+    assert said == (column.lower() == "answer")  # the singular is a guess, and says so
 
 
 def test_csv_malformed_rows_are_reported_with_their_line_and_skipped(tmp_path):
@@ -162,8 +179,22 @@ def test_jsonl_rows_hold_the_id_and_every_field_of_ask_json(tmp_path):
         run_batch(FakeAssistant(), questions, writer, progress=False)
     rows = read_jsonl(tmp_path / "a.jsonl")
     expected = FakeAssistant().ask("Who is Paris?").to_dict()
-    assert rows[0] == {"id": "1"} | expected
+    assert rows[0] == {"id": "1"} | expected | {"answers": None}
     assert rows[1]["id"] == "2" and rows[1]["found"] is False and rows[1]["answer"] is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_the_answers_keep_the_reference_answers_of_the_questions(tmp_path, suffix):
+    questions, _ = read_questions(write(tmp_path / "q.csv", 'question,answers\nWho is Paris?,"Paris|the city"\n'
+                                        "What is unknown?,\n"))
+    answer_file(FakeAssistant(), tmp_path / "q.csv", tmp_path / f"a{suffix}", progress=False)
+    if suffix == ".csv":
+        with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
+            rows = [r | {"answers": json.loads(r["answers"]) if r["answers"] else None} for r in csv.DictReader(f)]
+    else:
+        rows = read_jsonl(tmp_path / "a.jsonl")
+    assert [r["answers"] for r in rows] == [["Paris", "the city"], None]
+    assert rows[0]["answer"] == "Paris"
 
 
 def test_csv_rows_store_lists_as_json_and_read_back(tmp_path):

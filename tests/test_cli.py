@@ -112,3 +112,76 @@ def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
     assert passages["dense"] != passages["lexical"]  # two rankings, not one under three names
     out = qa("ask", "--retrieval", "sparse", "x", *where, *reader, check=False)
     assert out.returncode == 2 and "invalid choice: 'sparse'" in out.stderr
+
+
+# -- command-line habits --------------------------------------------------------------------
+
+
+def test_version_is_printed():
+    out = qa("--version")
+    assert out.stdout.strip().startswith("qa ") and out.stdout.strip() != "qa"
+
+
+def test_verbose_is_accepted_after_the_subcommand_and_says_more(dirs):
+    where, reader = dirs
+    out = qa("ask", CARD_QUESTION, *where, *reader, "--threshold", "0", "-v")
+    assert "No index in" in out.stderr and "building it" in out.stderr
+
+
+def test_a_successful_first_index_build_is_quiet_by_default(dirs):
+    where, reader = dirs
+    out = qa("ask", CARD_QUESTION, *where, *reader, "--threshold", "0")
+    assert "WARNING" not in out.stderr and "Loading weights" not in out.stderr
+    assert out.stderr.strip() == ""
+
+
+def test_qa_index_draws_no_model_loading_bar(dirs):
+    where, _ = dirs
+    out = qa("index", *where)
+    assert "Loading weights" not in out.stderr
+
+
+def test_a_wrong_option_shows_the_usage_of_its_subcommand(dirs):
+    proc = qa("ask", "--bogus", CARD_QUESTION, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("usage: qa ask") and "unrecognized arguments: --bogus" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_top_k_must_be_positive(dirs, value):
+    where, reader = dirs
+    proc = qa("ask", CARD_QUESTION, *where, *reader, "--top-k", value, check=False)
+    assert proc.returncode == 2 and "--top-k" in proc.stderr and "positive" in proc.stderr
+
+
+def test_messages_name_folders_by_their_absolute_path(tmp_path):
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    proc = qa("index", "--corpus", "missing", "--index", "idx", cwd=work, check=False)
+    assert proc.returncode == 2 and str(work / "missing") in proc.stderr
+
+
+def test_help_does_not_show_the_checkouts_reader_path():
+    assert str(ROOT) not in qa("ask", "--help").stdout
+
+
+def test_a_skipped_file_is_listed_once(dirs, corpus_dir):
+    where, _ = dirs
+    (corpus_dir / "blob.txt").write_bytes(os.urandom(4096))
+    out = qa("index", *where)
+    assert (out.stdout + out.stderr).count("blob.txt") == 1
+
+
+def test_ask_json_reports_an_error_as_json_too(dirs):
+    where, reader = dirs
+    proc = qa("ask", "--json", "why " * 400, *where, *reader, check=False)
+    assert proc.returncode == 2 and "the limit is 1000" in proc.stderr
+    error = json.loads(proc.stdout)
+    assert "the limit is 1000" in error["error"] and error["kind"] == "InvalidQuestion"
+
+
+def test_model_loading_has_its_own_timing(dirs):
+    where, reader = dirs
+    answer = json.loads(qa("ask", "--json", CARD_QUESTION, *where, *reader, "--threshold", "0").stdout)
+    t = answer["timings_ms"]
+    assert {"load", "resolve", "retrieve", "read", "compose", "claims", "total"} <= set(t)
