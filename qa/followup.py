@@ -85,6 +85,7 @@ _COMMON_VERBS = {
     "lost", "build", "built", "buy", "bought", "fight", "fought", "grow", "grew", "rise",
     "rose", "fall", "fell", "hit", "mean", "meant", "set", "show", "shown", "speak", "spoke",
     "write", "wrote", "written", "expect", "expected", "want", "need", "use", "used", "like",
+    "die", "dies", "died",
 }
 _STOPWORDS |= _COMMON_VERBS
 
@@ -112,11 +113,20 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
 
     Returns:
         ``question`` itself when it stands on its own (or there is no history); otherwise the
-        question followed by the salient words of the conversation that it lacks.
+        question (its pronoun replaced by the previous answer's object, when it points at that)
+        followed by the salient words of the conversation that it lacks.
     """
     if not history or not question.strip() or not is_follow_up(question):
         return question
-    present = {_key(w) for w in _words(question)}
+    last = history[-1]
+    question = _substitute_answer_object(question, last)
+    tokens = _words(question)
+    present = {_key(w) for w in tokens}
+    # The user's own noun says what is asked about now: "And how many shells?" after "How many
+    # tanks were sent?" asks for shells, and carrying "tanks" along pulls the reader back to
+    # the old count. So the earlier question's focus noun (what it counted or asked which of)
+    # is not carried when the follow-up names a focus of its own; its other words are.
+    focus = _focus_noun(tokens)
     added: list[str] = []
 
     def add(term: str) -> None:
@@ -126,15 +136,28 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
                 present.add(key)
                 added.append(word)
 
-    last = history[-1]
     for term in _answer_terms(question, last):
         add(term)
+    need_names = False
     for turn in reversed(history[-MAX_TURNS_BACK:]):
         terms = salient_terms(turn.answer.query or turn.question)
+        replaced = _focus_noun(_words(turn.question)) if focus else None
+        if replaced and _key(replaced) != _key(focus):
+            terms = [t for t in terms if _key(t) != _key(replaced)]
+        names = [t for t in terms if _is_name_term(t)]
+        if need_names:
+            # The latest turn with a topic named nothing ("How many people were on board?"):
+            # the names of the turn before still say which event the conversation is about.
+            for term in names:
+                add(term)
+            if names:
+                break
+            continue
         for term in terms:
             add(term)
-        if terms:
+        if names:
             break
+        need_names = bool(terms)
     if not added:
         return question
     return f"{question.strip()} {' '.join(added)}"
@@ -150,9 +173,22 @@ def is_follow_up(question: str) -> bool:
     content = [t for t in tokens if _is_content(t)]
     if not content:
         return True
+    if _has_bare_definite(tokens):
+        return True
     # A fragment with a single content word and no verb ("How many tanks?"), not a complete
     # question about one thing ("What is inflation?", "Who is Budanov?").
     return len(content) == 1 and not _is_name(content[0], tokens) and not _has_verb(tokens)
+
+
+def _has_bare_definite(tokens: list[str]) -> bool:
+    """"the <noun>" in a question that names nothing ("What led to the explosion?",
+    "When did the spire collapse?"): a definite description whose referent is in the
+    conversation, not in the question. A question with a name or a number of its own ("Who is
+    the president of South Korea?") says what it is about."""
+    if any(_is_name(t, tokens, i) for i, t in enumerate(tokens)):
+        return False
+    return any(t.lower() == "the" and i + 1 < len(tokens) and _is_content(tokens[i + 1])
+               for i, t in enumerate(tokens))
 
 
 def salient_terms(text: str) -> list[str]:
@@ -195,25 +231,109 @@ def _answer_terms(question: str, turn: Turn) -> list[str]:
     tokens = _words(question)
     lowered = {t.lower() for t in tokens}
     no_content = not any(_is_content(t) for t in tokens)
-    is_name = bool(re.search(r"[A-Z]", text)) and len(text.split()) <= 5
+    # "A suspected gas leak" is not a name: the capital of a first article does not count.
+    is_name = bool(re.search(r"[A-Z]", _ARTICLE.sub("", text))) and len(text.split()) <= 5
     if is_name and (lowered & (_PERSONAL | _PLACE) or no_content):
         return [text]
     if no_content and len(tokens) <= 2 and _NUMBER.match(text.replace(" ", "")):
-        counted = _counted_noun(answer)
+        counted = _counted_phrase(answer)
         return [text] + ([counted] if counted else [])
     return []
 
 
-def _counted_noun(answer) -> str | None:
-    """The word right after the answer in its first cited passage ("13,000 [containers]")."""
+_PLURAL_OBJECT = {"they", "them", "these", "those"}
+_SINGULAR_OBJECT = {"it"}
+_ARTICLE = re.compile(r"^(?:the|a|an)\s", re.IGNORECASE)
+
+
+def _substitute_answer_object(question: str, turn: Turn) -> str:
+    """``question`` with its pronoun replaced by what the previous answer is about, when that
+    is what the pronoun points at: a count's counted thing for "they"/"them" ("How many
+    containers ...?" "13,000" -> "What was in them?" -> "What was in the containers?"), a
+    common-noun answer for "it" ("the language barrier" -> "What could it complicate?").
+    Otherwise (a name, a date, no answer) ``question`` comes back unchanged: the pronoun then
+    usually means the previous question's subject, which the carried terms bring along."""
+    answer = turn.answer
+    if not answer.found or not answer.answer:
+        return question
+    text = " ".join(answer.answer.split())
+    tokens = _words(question)
+    if _NUMBER.match(_number_part(text)):
+        phrase = _counted_phrase(answer)
+        pronouns = _PLURAL_OBJECT
+    elif (not re.search(r"[A-Z0-9]", text) and len(text.split()) <= 5
+          and not any(_looks_like_verb_or_adverb(w) for w in text.split())):
+        phrase, pronouns = text, _SINGULAR_OBJECT
+    else:
+        return question
+    if not phrase:
+        return question
+    targets = [t for t in tokens if t.lower() in pronouns]
+    if len(targets) != 1:
+        return question  # none, or two to choose between: leave it to the carried terms
+    if not _ARTICLE.match(phrase):
+        phrase = f"the {phrase}"
+    return re.sub(rf"\b{re.escape(targets[0])}\b", phrase, question, count=1)
+
+
+def _number_part(text: str) -> str:
+    """"13,000" of "as many as 13,000"; number words are numbers too ("eleven")."""
+    words = text.split()
+    last = words[-1] if words else ""
+    return "0" if last.lower() in _NUMBER_WORDS else last
+
+
+_NUMBER_WORDS = {
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen", "dozens",
+}
+
+
+def _counted_phrase(answer) -> str | None:
+    """What the count counts, from its first cited passage: the words after the number up to
+    the first common noun ("1,500 [North Korean troops] have ...", "13,000 [containers]
+    filled ...")."""
     if not answer.citations:
         return None
     citation = answer.citations[0]
     _, end = citation.answer_in_passage
-    following = _words(citation.passage[end : end + 40])
-    if following and _is_content(following[0]) and not _looks_like_verb_or_adverb(following[0]):
-        return following[0]
+    following = _words(citation.passage[end : end + 60])
+    phrase: list[str] = []
+    for token in following[:4]:
+        if not _is_content(token) or _looks_like_verb_or_adverb(token) or _NUMBER.match(token):
+            break
+        phrase.append(token)
+        if not token[:1].isupper():
+            return " ".join(phrase)  # the head noun: the phrase ends here
     return None
+
+
+_FOCUS_OPENER = {"many", "much", "which", "what", "whose"}
+
+
+def _focus_noun(tokens: list[str]) -> str | None:
+    """The noun a question asks about: the first common noun after "how many", "how much",
+    "which", "what" ("How many [shells]?", "In which [district]?", "How many North Korean
+    [troops] ...?"); None when a verb comes first ("What was in them?")."""
+    for i, token in enumerate(tokens):
+        if token.lower() not in _FOCUS_OPENER:
+            continue
+        for j in range(i + 1, min(i + 5, len(tokens))):
+            word = tokens[j]
+            lower = word.lower()
+            if lower in _AUXILIARIES or lower in _COMMON_VERBS or _looks_like_verb_or_adverb(word):
+                return None
+            if _is_name(word, tokens, j) or not _is_content(word):
+                continue
+            return _strip_possessive(word)
+        return None
+    return None
+
+
+def _is_name_term(term: str) -> bool:
+    """A term of `salient_terms` that is a name or a number (those keep their capitals)."""
+    return term[:1].isupper() or bool(_NUMBER.match(term))
 
 
 def _words(text: str) -> list[str]:
