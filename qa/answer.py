@@ -102,6 +102,9 @@ class Answer:
     # Names the question gives (places, people, organisations, years) that the answer's article
     # never mentions: the answer may be about another event, so it is at most tentative.
     unmentioned: tuple[str, ...] = ()
+    # The articles the question was limited to, in words (`qa.filters.Filters.describe`); None
+    # when all were searched.
+    scope: str | None = None
 
     def to_dict(self) -> dict:
         """The stable JSON form (see the module docstring)."""
@@ -120,6 +123,7 @@ class Answer:
             "passages": [asdict(p) | {"similarity": round(p.similarity, 4)} for p in self.passages],
             "query": self.query,
             "unmentioned": list(self.unmentioned),
+            "scope": self.scope,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, RetrievedPassage, Turn
@@ -31,6 +32,7 @@ from qa.claims import with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
+from qa.filters import Filters
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -202,11 +204,13 @@ class Assistant:
 
     # -- answering --------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
         """Answer ``question`` from the articles, citing where the answer was read.
 
         ``history`` holds the earlier turns of the conversation: a follow-up ("And when?") is
-        resolved against it into a standalone search query (`Answer.query`).
+        resolved against it into a standalone search query (`Answer.query`). ``filters``
+        scopes the question to some articles (`qa.filters`): retrieval searches only their
+        passages, and `Answer.scope` says so.
 
         Raises:
             InvalidQuestion: empty, longer than ``settings.max_question_chars``, or longer in
@@ -218,9 +222,12 @@ class Assistant:
         snapshot = self.snapshot()
         query = resolve_query(question, history)
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(snapshot, query)
+        allowed = filters.chunk_ids(snapshot) if filters else None
+        passages = self.retriever.retrieve(snapshot, query, allowed=allowed) if allowed is None or len(allowed) else []
         t2 = time.perf_counter()
         answer, t3, claims_ms = self._read_and_compose(snapshot, question, query, passages)
+        if filters:
+            answer = replace(answer, scope=filters.describe())
         t4 = time.perf_counter()
         timings = {
             "resolve": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
@@ -426,7 +433,5 @@ def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
 
 
 def _replace_timings(answer: Answer, timings: dict[str, float]) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, timings_ms=timings)
 

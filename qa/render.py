@@ -110,7 +110,8 @@ def reply_html(answer: Answer) -> str:
                 parts.append(f"<li>{escape(p.title)} <span class=\"qa-muted\">(similarity "
                              f"{p.similarity:.2f})</span></li>")
             parts.append("</ul>")
-    parts.append(f'<p class="qa-query">Search query used: <em>{escape(answer.query)}</em></p>')
+    scope = (f' <span class="qa-scope">only {escape(answer.scope)}</span>' if answer.scope else "")
+    parts.append(f'<p class="qa-query">Search query used: <em>{escape(answer.query)}</em>{scope}</p>')
     parts.append(_details(answer))
     parts.append("</div>")
     return "".join(parts)
