@@ -85,7 +85,7 @@ _COMMON_VERBS = {
     "lost", "build", "built", "buy", "bought", "fight", "fought", "grow", "grew", "rise",
     "rose", "fall", "fell", "hit", "mean", "meant", "set", "show", "shown", "speak", "spoke",
     "write", "wrote", "written", "expect", "expected", "want", "need", "use", "used", "like",
-    "die", "dies", "died",
+    "die", "dies", "died", "start", "starts",
 }
 _STOPWORDS |= _COMMON_VERBS
 
@@ -127,6 +127,12 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
     # the old count. So the earlier question's focus noun (what it counted or asked which of)
     # is not carried when the follow-up names a focus of its own; its other words are.
     focus = _focus_noun(tokens)
+    # What the recent turns asked about (their focus nouns), when the follow-up has its own.
+    replaced = {
+        _key(f) for turn in history[-MAX_TURNS_BACK:] if focus
+        for f in (_focus_noun(_words(turn.question)), _focus_noun(_words(turn.answer.query or "")))
+        if f and _key(f) != _key(focus)
+    }
     added: list[str] = []
 
     def add(term: str) -> None:
@@ -141,9 +147,7 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
     need_names = False
     for turn in reversed(history[-MAX_TURNS_BACK:]):
         terms = salient_terms(turn.answer.query or turn.question)
-        replaced = _focus_noun(_words(turn.question)) if focus else None
-        if replaced and _key(replaced) != _key(focus):
-            terms = [t for t in terms if _key(t) != _key(replaced)]
+        terms = [t for t in terms if _key(t) not in replaced]
         names = [t for t in terms if _is_name_term(t)]
         if need_names:
             # The latest turn with a topic named nothing ("How many people were on board?"):
@@ -200,6 +204,7 @@ def salient_terms(text: str) -> list[str]:
     tokens = _words(text)
     terms: list[str] = []
     seen: set[str] = set()
+    verbs = _verbs_after_modal(tokens)
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -213,6 +218,9 @@ def salient_terms(text: str) -> list[str]:
                 terms.append(name)
             i = j
             continue
+        if i in verbs:
+            i += 1
+            continue
         if _is_content(token) and not _looks_like_verb_or_adverb(token):
             word = _strip_possessive(token)
             if word.lower() not in seen:
@@ -220,6 +228,26 @@ def salient_terms(text: str) -> list[str]:
                 terms.append(word)
         i += 1
     return terms
+
+
+def _verbs_after_modal(tokens: list[str]) -> set[int]:
+    """Positions of verbs after do/will/can and a named or pronoun subject: "did North Korea
+    [ship]", "will they [arrive]" (not "did Russia's parliament": a possessive is no subject)."""
+    verbs = set()
+    for i, token in enumerate(tokens):
+        if token.lower() not in _MODALS:
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j].lower() in _ANAPHORA:
+            j += 1
+        else:
+            while j < len(tokens) and _is_name(tokens[j], tokens, j):
+                j += 1
+            if j == i + 1 or re.search(r"['’]s$", tokens[j - 1]):
+                continue
+        if j < len(tokens) and _is_content(tokens[j]) and not tokens[j][:1].isupper():
+            verbs.add(j)
+    return verbs
 
 
 def _answer_terms(question: str, turn: Turn) -> list[str]:
@@ -241,6 +269,7 @@ def _answer_terms(question: str, turn: Turn) -> list[str]:
     return []
 
 
+_MODALS = {"do", "does", "did", "will", "would", "can", "could", "should", "shall", "may", "might", "must"}
 _PLURAL_OBJECT = {"they", "them", "these", "those"}
 _SINGULAR_OBJECT = {"it"}
 _ARTICLE = re.compile(r"^(?:the|a|an)\s", re.IGNORECASE)
@@ -254,10 +283,10 @@ def _substitute_answer_object(question: str, turn: Turn) -> str:
     Otherwise (a name, a date, no answer) ``question`` comes back unchanged: the pronoun then
     usually means the previous question's subject, which the carried terms bring along."""
     answer = turn.answer
-    if not answer.found or not answer.answer:
-        return question
-    text = " ".join(answer.answer.split())
     tokens = _words(question)
+    if not answer.found or not answer.answer:
+        return _substitute_question_object(question, tokens, turn)
+    text = " ".join(answer.answer.split())
     if _NUMBER.match(_number_part(text)):
         phrase = _counted_phrase(answer)
         pronouns = _PLURAL_OBJECT
@@ -265,9 +294,42 @@ def _substitute_answer_object(question: str, turn: Turn) -> str:
           and not any(_looks_like_verb_or_adverb(w) for w in text.split())):
         phrase, pronouns = text, _SINGULAR_OBJECT
     else:
-        return question
+        return _substitute_question_object(question, tokens, turn)
     if not phrase:
         return question
+    return _replace_pronoun(question, tokens, pronouns, phrase)
+
+
+def _substitute_question_object(question: str, tokens: list[str], turn: Turn) -> str:
+    """"it" when the previous answer is a name, a date or a place: the thing the previous
+    question was about ("Where did Ukrainian forces recover a missile?" -> "When was it
+    recovered?" -> "When was the missile recovered?"), the first singular common noun after a
+    determiner there. Without one, ``question`` comes back unchanged."""
+    previous = _words(turn.question)
+    for i, word in enumerate(previous):
+        if word.lower() not in {"a", "an", "the", "this"}:
+            continue
+        head = None  # the last word of the noun phrase: "a high-level security [meeting]"
+        for j in range(i + 1, min(i + 5, len(previous))):
+            candidate = previous[j]
+            if _is_name(candidate, previous, j):
+                if head:
+                    break
+                continue  # "the Notre Dame fire": names before the noun
+            lower = candidate.lower()
+            if (not _is_content(candidate) or _looks_like_verb_or_adverb(candidate)
+                    or lower in _COMMON_VERBS):
+                break
+            head = candidate
+        if head and not head.lower().endswith("s"):
+            return _replace_pronoun(question, tokens, _SINGULAR_OBJECT, head)
+        if head:
+            break
+    return question
+
+
+def _replace_pronoun(question: str, tokens: list[str], pronouns: set[str], phrase: str) -> str:
+    """``question`` with its one pronoun of ``pronouns`` replaced by "the ``phrase``"."""
     targets = [t for t in tokens if t.lower() in pronouns]
     if len(targets) != 1:
         return question  # none, or two to choose between: leave it to the carried terms

@@ -11,7 +11,6 @@ from qa.assistant import Assistant
 from qa.errors import InvalidInput
 from qa.filters import Filters
 from qa.retrieval import Retriever
-from qa.settings import Settings
 
 # Three short reports of troop numbers in different sources and months, beside the sample
 # article (no source, no date): a question about troops finds the sample article first.
