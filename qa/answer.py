@@ -73,6 +73,7 @@ class RetrievedPassage:
     end: int
     text: str
     similarity: float
+    paragraph: int = 0  # 1-based paragraph of the article where the passage starts (0: unknown)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import CandidateBuilder, ScoredCandidate
 from qa.claims import with_claims
-from qa.corpus import UnusableFile, clean_unicode, find_file, read_file
+from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.filters import Filters
@@ -306,9 +306,17 @@ class Assistant:
         # An answer from an article that mentions what the question names (its places, people,
         # years) ranks above one from an article that does not: that one is about another event.
         ranked.sort(key=lambda c: (c.score >= floor and not c.names_missing, c.score), reverse=True)
+        texts: dict[str, str] = {}
+
+        def paragraph(p: Passage) -> int:
+            article = p.record.chunk.article_id
+            if article not in texts:
+                texts[article] = snapshot.article_text(article)
+            return paragraph_number(texts[article], p.record.chunk.start)
+
         retrieved = tuple(
             RetrievedPassage(p.record.chunk.article_id, p.record.title, p.record.chunk.id,
-                             p.record.chunk.start, p.record.chunk.end, p.text, p.similarity)
+                             p.record.chunk.start, p.record.chunk.end, p.text, p.similarity, paragraph(p))
             for p in passages
         )
         best = ranked[0] if ranked else None

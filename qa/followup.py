@@ -246,6 +246,10 @@ def _verbs_after_modal(tokens: list[str]) -> set[int]:
             if j == i + 1 or re.search(r"['’]s$", tokens[j - 1]):
                 continue
         if j < len(tokens) and _is_content(tokens[j]) and not tokens[j][:1].isupper():
+            after = tokens[j + 1] if j + 1 < len(tokens) else ""
+            if after and _is_content(after) and not after[:1].isupper():
+                verbs.add(j + 1)  # "did Ukrainian forces [recover]": a noun, then the verb
+                continue
             verbs.add(j)
     return verbs
 

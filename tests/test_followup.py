@@ -205,3 +205,7 @@ def test_a_new_counted_noun_replaces_the_focus_of_an_earlier_turn_too():
 def test_the_verb_after_do_or_a_modal_is_not_carried():
     assert salient_terms("How many containers did North Korea ship to Russia?") == [
         "containers", "North Korea", "Russia"]
+
+
+def test_a_noun_after_a_named_adjective_is_kept_as_the_subject():
+    assert salient_terms("Where did Ukrainian forces recover a missile?") == ["Ukrainian", "forces", "missile"]
