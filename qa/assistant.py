@@ -131,8 +131,7 @@ class Assistant:
         an existing file of the same name is never overwritten.
         """
         name = Path(filename or "").name
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip(".-") or "article"
-        suffix = Path(name).suffix.lower()
+        stem, suffix = Path(upload_name(name)).stem, Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise InvalidInput(
                 f"{name or 'The file'}: unsupported type. Upload one of: {', '.join(UPLOAD_SUFFIXES)}."
@@ -150,6 +149,11 @@ class Assistant:
         with self._lock:
             corpus = Path(self.settings.corpus_dir)
             corpus.mkdir(parents=True, exist_ok=True)
+            same = _same_content(corpus, data)
+            if same is not None:
+                title = next((a.title for a in self._articles_or_none() if a.path == same), None)
+                raise InvalidInput(f"{name} was not added: the same file is already in the articles, as "
+                                   f"{same}" + (f" ({title!r})." if title else "."))
             target = corpus / (stem + suffix)
             n = 2
             while target.exists():
@@ -168,6 +172,12 @@ class Assistant:
                 target.unlink(missing_ok=True)
                 raise InvalidInput(f"{name} was not added: {reason}.")
             return report
+
+    def _articles_or_none(self) -> list[ArticleInfo]:
+        try:
+            return self.articles()
+        except Exception:  # noqa: BLE001 - only for naming an article in a message
+            return []
 
     def remove_article(self, article_id: str) -> IndexReport:
         """Take an article out of the index. Its file moves to ``corpus/.removed/`` (kept, not
@@ -434,6 +444,26 @@ def resolve_query(question: str, history: Sequence[Turn]) -> str:
     except ImportError:  # pragma: no cover - qa.followup is part of the package
         return question
     return resolve(question, history)
+
+
+def upload_name(filename: str) -> str:
+    """The corpus file name an upload of ``filename`` is saved under, unless taken (then
+    ``<stem>-2<suffix>``, ...): "valencia floods.TXT" -> "valencia-floods.txt"."""
+    name = Path(filename or "").name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip(".-") or "article"
+    return stem + Path(name).suffix.lower()
+
+
+def _same_content(corpus: Path, data: bytes) -> str | None:
+    """The corpus file (path relative to ``corpus``) holding exactly ``data``, if one does:
+    an upload of it again would list the article twice. Files of another size are not read."""
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if rel.parts[0].startswith(".") or not path.is_file():
+            continue  # corpus/.removed/ and hidden files are not articles
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return rel.as_posix()
+    return None
 
 
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
