@@ -15,7 +15,21 @@ what the reader looks for:
 The previous turn's *resolved* query is used, so a chain of follow-ups keeps its topic. When
 the follow-up points at a person or place ("What did he say?", "What happened there?") and the
 previous answer is a name, or when the follow-up is a bare "Why?", the previous answer is added as
-well; a number comes with the noun it counts in the cited passage ("13,000 containers"). A standalone question comes back unchanged, character for character.
+well; a number comes with the noun it counts in the cited passage ("13,000 containers").
+
+The right subject (issue 15):
+
+- the user's new words win: a follow-up that asks about a noun of its own ("And how many
+  shells?") does not carry the noun the last turns asked about ("tanks"), only the rest of
+  their topic;
+- a pronoun for the previous answer's object becomes that object, in place: "they"/"them" after
+  a count is what was counted ("What was in them?" -> "What was in the containers?"), "it" after
+  a common-noun answer is that answer, and "it" after a name, date or place answer is what the
+  previous question asked about ("When was it recovered?" -> "When was the missile recovered?");
+- a definite description with no name ("What led to the explosion?") leans on the conversation
+  too, and when the latest turn named nothing, the names of the turn before still come along.
+
+A standalone question comes back unchanged, character for character.
 """
 
 from __future__ import annotations
