@@ -193,3 +193,12 @@ def test_a_question_asked_while_the_index_builds_says_it_waits(browser, tmp_path
             assert "13,000" in page.locator("#qa-chat .qa-reply").last.inner_text()
         finally:
             page.context.close()
+
+
+def test_a_changed_file_of_the_same_name_is_kept_as_a_new_version_and_said_so(page, tmp_path):
+    changed = tmp_path / SAMPLE_ARTICLE.name
+    changed.write_text("North Korean troops: an update\n\nAbout 3,000 more troops were reported on Monday.\n")
+    note = upload(page, changed)
+    assert f"A different file named {SAMPLE_ARTICLE.name} is already in the articles" in note, note
+    assert "north-korean-troops-russia-2.txt" in note
+    assert "North Korean troops: an update" in page.inner_text("#qa-article-list")
