@@ -127,6 +127,7 @@ class Conversation:
 
     turns: list = field(default_factory=list)
     messages: list = field(default_factory=list)
+    refused: str = ""  # the last question, when it was refused: it goes back in the box
 
 
 def build_app(assistant, job: IndexJob):
@@ -180,22 +181,24 @@ def build_app(assistant, job: IndexJob):
         ]
         return "", conv, conv.messages, question, gr.skip()
 
-    def answer(question: str, conv: Conversation, articles_in: list, source: str, since: str, until: str):
+    def answer(question: str, conv: Conversation, articles_in: list | None = None, source: str = "",
+               since: str = "", until: str = ""):
+        conv.refused = ""
         if not question:
-            yield conv, conv.messages, gr.skip(), gr.skip()
+            yield conv, conv.messages, gr.skip()
             return
         while not job.finished.wait(1.0):
             note = f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready."
             conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": render.message_html(note, "muted")}]
-            yield conv, conv.messages, gr.skip(), gr.skip()
-        sources, box = gr.skip(), gr.skip()
+            yield conv, conv.messages, gr.skip()
+        sources = gr.skip()
         try:
             scope = Filters(articles=tuple(articles_in or ()), source=source or None, since=since or None,
                             until=until or None)
             result = assistant.ask(question, conv.turns, filters=scope or None)  # says what is wrong
         except InvalidQuestion as exc:
             # Not asked: the question goes back in the box, to be corrected and sent again.
-            reply, box, sources = render.message_html(str(exc)), question, render.sources_html(None)
+            reply, conv.refused, sources = render.message_html(str(exc)), question, render.sources_html(None)
         except QAError as exc:
             reply = render.message_html(str(exc))
         except BaseException as exc:  # noqa: BLE001 - the user gets a message, the log the trace
@@ -210,7 +213,11 @@ def build_app(assistant, job: IndexJob):
             reply = render.reply_html(result)
             sources = render.sources_html(result)
         conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": reply}]
-        yield conv, conv.messages, sources, box
+        yield conv, conv.messages, sources
+
+    def restore_refused(conv: Conversation):
+        """A refused question back in the box (a separate step: /answer's outputs stay)."""
+        return conv.refused or gr.skip()
 
     def new_topic():
         conv = Conversation()
@@ -293,10 +300,10 @@ def build_app(assistant, job: IndexJob):
                     with gr.Row():
                         scope_source = gr.Dropdown(label="Source", choices=[("any source", "")], value="",
                                                    elem_id="qa-scope-source", scale=2)
-                        scope_since = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="qa-scope-since", scale=1)
-                        scope_until = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="qa-scope-until", scale=1)
-                    scope_articles = gr.Dropdown(label="Articles (none chosen: all)", choices=[], multiselect=True,
-                                                 elem_id="qa-scope-articles")
+                        scope_since = gr.Textbox("", label="From (YYYY-MM-DD)", elem_id="qa-scope-since", scale=1)
+                        scope_until = gr.Textbox("", label="To (YYYY-MM-DD)", elem_id="qa-scope-until", scale=1)
+                    scope_articles = gr.Dropdown(label="Articles (none chosen: all)", choices=[], value=[],
+                                                 multiselect=True, elem_id="qa-scope-articles")
                 gr.Examples(EXAMPLES, inputs=[question], label="Try")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
@@ -325,8 +332,8 @@ def build_app(assistant, job: IndexJob):
         for event in ask_events:
             event(show_question, [question, conv], [question, conv, chatbot, pending, sources], queue=False).then(
                 answer, [pending, conv, scope_articles, scope_source, scope_since, scope_until],
-                [conv, chatbot, sources, question], concurrency_limit=4, show_progress="hidden",
-            )
+                [conv, chatbot, sources], concurrency_limit=4, show_progress="hidden",
+            ).then(restore_refused, [conv], [question], queue=False)
         new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
         edit_btn.click(edit_query, [conv], [question], queue=False)
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
