@@ -73,6 +73,7 @@ class RetrievedPassage:
     end: int
     text: str
     similarity: float
+    paragraph: int = 0  # 1-based paragraph of the article where the passage starts (0: unknown)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class Answer:
     # The answerability verifier's probability that the articles hold an answer at all (None
     # when no verifier decided: none fitted, or a no-answer threshold set by hand).
     answerable: float | None = None
+    # The articles the question was limited to, in words (`qa.filters.Filters.describe`); None
+    # when all were searched.
+    scope: str | None = None
 
     def to_dict(self) -> dict:
         """The stable JSON form (see the module docstring)."""
@@ -124,6 +128,7 @@ class Answer:
             "query": self.query,
             "unmentioned": list(self.unmentioned),
             "answerable": None if self.answerable is None else round(self.answerable, 4),
+            "scope": self.scope,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
@@ -142,6 +147,8 @@ class Answer:
             passages=tuple(RetrievedPassage(**p) for p in data.get("passages") or ()),
             tentative=bool(data.get("tentative", False)),
             unmentioned=tuple(data.get("unmentioned") or ()),
+            answerable=None if data.get("answerable") is None else float(data["answerable"]),
+            scope=data.get("scope"),
         )
 
 

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, RetrievedPassage, Turn
@@ -28,9 +29,10 @@ from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import CandidateBuilder, ScoredCandidate
 from qa.claims import with_claims
-from qa.corpus import UnusableFile, clean_unicode, find_file, read_file
+from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
+from qa.filters import Filters
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -130,8 +132,7 @@ class Assistant:
         an existing file of the same name is never overwritten.
         """
         name = Path(filename or "").name
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip(".-") or "article"
-        suffix = Path(name).suffix.lower()
+        stem, suffix = Path(upload_name(name)).stem, Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             raise InvalidInput(
                 f"{name or 'The file'}: unsupported type. Upload one of: {', '.join(UPLOAD_SUFFIXES)}."
@@ -149,6 +150,11 @@ class Assistant:
         with self._lock:
             corpus = Path(self.settings.corpus_dir)
             corpus.mkdir(parents=True, exist_ok=True)
+            same = _same_content(corpus, data)
+            if same is not None:
+                title = next((a.title for a in self._articles_or_none() if a.path == same), None)
+                raise InvalidInput(f"{name} was not added: the same file is already in the articles, as "
+                                   f"{same}" + (f" ({title!r})." if title else "."))
             target = corpus / (stem + suffix)
             n = 2
             while target.exists():
@@ -167,6 +173,12 @@ class Assistant:
                 target.unlink(missing_ok=True)
                 raise InvalidInput(f"{name} was not added: {reason}.")
             return report
+
+    def _articles_or_none(self) -> list[ArticleInfo]:
+        try:
+            return self.articles()
+        except Exception:  # noqa: BLE001 - only for naming an article in a message
+            return []
 
     def remove_article(self, article_id: str) -> IndexReport:
         """Take an article out of the index. Its file moves to ``corpus/.removed/`` (kept, not
@@ -203,11 +215,13 @@ class Assistant:
 
     # -- answering --------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
         """Answer ``question`` from the articles, citing where the answer was read.
 
         ``history`` holds the earlier turns of the conversation: a follow-up ("And when?") is
-        resolved against it into a standalone search query (`Answer.query`).
+        resolved against it into a standalone search query (`Answer.query`). ``filters``
+        scopes the question to some articles (`qa.filters`): retrieval searches only their
+        passages, and `Answer.scope` says so.
 
         Raises:
             InvalidQuestion: empty, longer than ``settings.max_question_chars``, or longer in
@@ -224,9 +238,12 @@ class Assistant:
         t0 = time.perf_counter()
         query = resolve_query(question, history)
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(snapshot, query)
+        allowed = filters.chunk_ids(snapshot) if filters else None
+        passages = self.retriever.retrieve(snapshot, query, allowed=allowed) if allowed is None or len(allowed) else []
         t2 = time.perf_counter()
         answer, t3, claims_ms = self._read_and_compose(snapshot, question, query, passages)
+        if filters:
+            answer = replace(answer, scope=filters.describe())
         t4 = time.perf_counter()
         timings = {
             "load": (t0 - t_load) * 1000, "resolve": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000,
@@ -305,9 +322,17 @@ class Assistant:
         # An answer from an article that mentions what the question names (its places, people,
         # years) ranks above one from an article that does not: that one is about another event.
         ranked.sort(key=lambda c: (c.score >= floor and not c.names_missing, c.score), reverse=True)
+        texts: dict[str, str] = {}
+
+        def paragraph(p: Passage) -> int:
+            article = p.record.chunk.article_id
+            if article not in texts:
+                texts[article] = snapshot.article_text(article)
+            return paragraph_number(texts[article], p.record.chunk.start)
+
         retrieved = tuple(
             RetrievedPassage(p.record.chunk.article_id, p.record.title, p.record.chunk.id,
-                             p.record.chunk.start, p.record.chunk.end, p.text, p.similarity)
+                             p.record.chunk.start, p.record.chunk.end, p.text, p.similarity, paragraph(p))
             for p in passages
         )
         best = ranked[0] if ranked else None
@@ -434,12 +459,30 @@ def resolve_query(question: str, history: Sequence[Turn]) -> str:
     return resolve(question, history)
 
 
+def upload_name(filename: str) -> str:
+    """The corpus file name an upload of ``filename`` is saved under, unless taken (then
+    ``<stem>-2<suffix>``, ...): "valencia floods.TXT" -> "valencia-floods.txt"."""
+    name = Path(filename or "").name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip(".-") or "article"
+    return stem + Path(name).suffix.lower()
+
+
+def _same_content(corpus: Path, data: bytes) -> str | None:
+    """The corpus file (path relative to ``corpus``) holding exactly ``data``, if one does:
+    an upload of it again would list the article twice. Files of another size are not read."""
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if rel.parts[0].startswith(".") or not path.is_file():
+            continue  # corpus/.removed/ and hidden files are not articles
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return rel.as_posix()
+    return None
+
+
 def _overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
     return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
 
 
 def _replace_timings(answer: Answer, timings: dict[str, float]) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, timings_ms=timings)
 

@@ -489,6 +489,7 @@ def run_batch(
     writer: AnswerWriter,
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
+    filters=None,
 ) -> BatchResult:
     """Ask every question not yet in ``writer.done`` and write the answers as they come.
 
@@ -503,6 +504,7 @@ def run_batch(
         progress: show a progress bar on stderr.
         on_problem: called with each question the assistant refused (e.g. too long); such
             questions are skipped, as malformed rows are.
+        filters: a `qa.filters.Filters` every question is scoped to (None: all articles).
 
     Returns:
         A `BatchResult` (``questions_file`` is left empty for the caller to fill in); scores are
@@ -525,7 +527,8 @@ def run_batch(
             for q in group:
                 started = time.perf_counter()
                 try:
-                    answer = assistant.ask(q.question, history=tuple(history))
+                    answer = (assistant.ask(q.question, history=tuple(history), filters=filters) if filters
+                              else assistant.ask(q.question, history=tuple(history)))
                 except InvalidQuestion as exc:
                     problem = Problem(q.line, f"question '{q.id}' refused: {exc}")
                     result.problems.append(problem)
@@ -600,8 +603,10 @@ def answer_file(
     report_path: str | Path | None = None,
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
+    filters=None,
 ) -> BatchResult:
-    """Read a questions file, answer it into ``answers_path`` and write the JSON report.
+    """Read a questions file, answer it into ``answers_path`` and write the JSON report
+    (``filters``: see `run_batch`).
 
     The report is written to ``report_path`` (default: `default_report_path`) when the
     questions carry reference answers or when ``report_path`` is given.
@@ -617,7 +622,8 @@ def answer_file(
         if on_problem:
             on_problem(problem)
     with AnswerWriter(answers_path, resume=resume, overwrite=overwrite) as writer:
-        result = run_batch(assistant, questions, writer, progress=progress, on_problem=on_problem)
+        result = run_batch(assistant, questions, writer, progress=progress, on_problem=on_problem,
+                           filters=filters)
     result.questions_file = str(questions_path)
     result.problems = problems + result.problems
     if result.scores is not None or report_path is not None:
@@ -666,7 +672,7 @@ def format_summary(result: BatchResult) -> str:
 
 def register_cli(sub) -> None:
     """Add ``qa batch`` to the ``qa`` command's subparsers."""
-    from qa.cli import add_common_options
+    from qa.cli import add_common_options, add_filter_options
 
     p = sub.add_parser(
         "batch", help="answer a file of questions (.txt, .csv, .jsonl)",
@@ -681,6 +687,7 @@ def register_cli(sub) -> None:
     p.add_argument("questions", metavar="QUESTIONS", help="questions file: .txt, .csv or .jsonl")
     p.add_argument("-o", "--output", required=True, metavar="ANSWERS", help="answers file: .jsonl or .csv")
     add_common_options(p)
+    add_filter_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run: skip the questions already in ANSWERS")
     p.add_argument("--overwrite", action="store_true", help="replace ANSWERS if it exists")
@@ -695,7 +702,7 @@ def _cmd_batch(args) -> int:
     import sys
 
     from qa.assistant import Assistant
-    from qa.cli import settings_from, terminal_text
+    from qa.cli import filters_from, settings_from, terminal_text
 
     def warn(problem: Problem) -> None:
         print(terminal_text(f"qa batch: {args.questions}, {problem}; skipped"), file=sys.stderr)
@@ -706,6 +713,7 @@ def _cmd_batch(args) -> int:
     result = answer_file(
         assistant, args.questions, args.output, resume=args.resume, overwrite=args.overwrite,
         report_path=args.report, progress=not args.no_progress, on_problem=warn,
+        filters=filters_from(args),
     )
     print(terminal_text(format_summary(result)))
     if result.scores is not None or args.report:

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,17 @@ CSS = """
 .qa-passage mark { background: #ffe066; color: #000; padding: 0 0.1em; }
 .qa-articles { width: 100%; font-size: 0.9em; }
 .qa-articles td, .qa-articles th { padding: 0.2em 0.4em; text-align: left; }
+a.qa-ref { text-decoration: none; cursor: pointer; }
+.qa-mark-num { font-size: 0.75em; color: var(--link-text-color); margin-left: 0.1em; }
+.qa-mark-alternative { background: #e0e7ff !important; }
+.qa-scope { margin-left: 0.4em; padding: 0 0.3em; border: 1px solid var(--border-color-primary); border-radius: 4px; }
+.qa-flash { animation: qa-flash 2s ease-out; }
+@keyframes qa-flash { 0% { background: #ffe066; } 100% { background: transparent; } }
+.qa-skipped { font-size: 0.9em; color: var(--error-text-color); margin: 0.3em 0; }
 """
+
+# Stage names of `qa.indexer` progress, as the page says them.
+STAGES = {"embed": "embedding passages", "chunk": "cutting articles into passages"}
 
 
 @dataclass
@@ -63,18 +74,27 @@ class IndexJob:
     error: str = ""
     skipped: list = field(default_factory=list)  # (file, reason) the last update could not index
     finished: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = stage, done, total
 
     def status(self) -> str:
+        """One line: the build's stage with its figures and time so far, or the last summary
+        (its first line: the skipped files are listed once, in the articles panel)."""
         if self.error:
             return f"⚠ {self.error}"
         if self.finished.is_set():
-            return self.summary
+            return self.summary.split("\n", 1)[0]
+        return f"Building the index: {self.progress_text()}"
+
+    def progress_text(self) -> str:
+        """``embedding passages 384/1,200 (32%), 12 s``."""
+        stage = STAGES.get(self.stage, self.stage)
+        elapsed = f"{time.monotonic() - self.started:.0f} s"
         if self.total:
-            return f"Building the index: {self.stage} {self.done}/{self.total}…"
-        return f"Building the index: {self.stage}…"
+            return f"{stage} {self.done:,}/{self.total:,} ({100 * self.done // self.total}%), {elapsed}…"
+        return f"{stage}, {elapsed}…"
 
     def record(self, report) -> None:
         """An index update succeeded: show its summary, offer its skipped files for removal."""
@@ -109,6 +129,7 @@ class Conversation:
 
     turns: list = field(default_factory=list)
     messages: list = field(default_factory=list)
+    refused: str = ""  # the last question, when it was refused: it goes back in the box
 
 
 def build_app(assistant, job: IndexJob):
@@ -117,7 +138,10 @@ def build_app(assistant, job: IndexJob):
 
     from qa import render
     from qa.answer import Turn
-    from qa.errors import QAError
+    from qa.assistant import upload_name
+    from qa.errors import InvalidQuestion, QAError
+    from qa.filters import Filters
+    from qa.filters import sources as source_names
 
     def article_choices():
         # Files the index skipped are listed too, so the page can take out a file it cannot use.
@@ -128,10 +152,13 @@ def build_app(assistant, job: IndexJob):
             return skipped
 
     def article_table():
+        # Files the last update could not index are said here, once (not in every note).
+        skipped = "".join(render.message_html(f"Not indexed: {path}: {reason}", "skipped")
+                          for path, reason in job.skipped)
         try:
-            return render.articles_html(assistant.articles())
+            return skipped + render.articles_html(assistant.articles())
         except QAError as exc:
-            return render.message_html(str(exc))
+            return skipped + render.message_html(str(exc))
 
     def index_status():
         return render.message_html(job.status(), "error" if job.error else "muted")
@@ -139,21 +166,41 @@ def build_app(assistant, job: IndexJob):
     def show_question(question: str, conv: Conversation):
         question = (question or "").strip()
         if not question:
-            return gr.skip(), conv, conv.messages, ""
+            return gr.skip(), conv, conv.messages, "", gr.skip()
+        limit = assistant.settings.max_question_chars
+        if len(question) > limit:
+            # Kept in the box, to be shortened and sent again; the panel no longer shows the
+            # previous answer's passages as if they belonged to this question.
+            note = (f"Your question is {len(question):,} characters long; the limit is {limit:,}. "
+                    "Shorten it in the box and ask again.")
+            conv.messages = conv.messages + [{"role": "assistant", "content": render.message_html(note)}]
+            return gr.skip(), conv, conv.messages, "", render.sources_html(None)
+        waiting = ("Searching the articles…" if job.finished.is_set()
+                   else f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready.")
         conv.messages = conv.messages + [
             {"role": "user", "content": render.question_html(question)},
-            {"role": "assistant", "content": render.message_html("Searching the articles…", "muted")},
+            {"role": "assistant", "content": render.message_html(waiting, "muted")},
         ]
-        return "", conv, conv.messages, question
+        return "", conv, conv.messages, question, gr.skip()
 
-    def answer(question: str, conv: Conversation):
+    def answer(question: str, conv: Conversation, articles_in: list | None = None, source: str = "",
+               since: str = "", until: str = ""):
+        conv.refused = ""
         if not question:
-            return conv, conv.messages, gr.skip()
-        if not job.finished.is_set():
-            job.finished.wait()
+            yield conv, conv.messages, gr.skip()
+            return
+        while not job.finished.wait(1.0):
+            note = f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready."
+            conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": render.message_html(note, "muted")}]
+            yield conv, conv.messages, gr.skip()
         sources = gr.skip()
         try:
-            result = assistant.ask(question, conv.turns)  # says itself what is wrong, if anything
+            scope = Filters(articles=tuple(articles_in or ()), source=source or None, since=since or None,
+                            until=until or None)
+            result = assistant.ask(question, conv.turns, filters=scope or None)  # says what is wrong
+        except InvalidQuestion as exc:
+            # Not asked: the question goes back in the box, to be corrected and sent again.
+            reply, conv.refused, sources = render.message_html(str(exc)), question, render.sources_html(None)
         except QAError as exc:
             reply = render.message_html(str(exc))
         except BaseException as exc:  # noqa: BLE001 - the user gets a message, the log the trace
@@ -168,7 +215,11 @@ def build_app(assistant, job: IndexJob):
             reply = render.reply_html(result)
             sources = render.sources_html(result)
         conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": reply}]
-        return conv, conv.messages, sources
+        yield conv, conv.messages, sources
+
+    def restore_refused(conv: Conversation):
+        """A refused question back in the box (a separate step: /answer's outputs stay)."""
+        return conv.refused or gr.skip()
 
     def new_topic():
         conv = Conversation()
@@ -185,14 +236,17 @@ def build_app(assistant, job: IndexJob):
             try:
                 report = assistant.add_article(name, Path(path).read_bytes())
                 job.record(report)
-                notes.append(f"{name}: added. {report.summary()}")
+                saved = report.added[0] if report.added else name
+                versioned = (f" A different file named {name} is already in the articles; this one is "
+                             f"kept beside it as {saved}." if saved != upload_name(name) else "")
+                notes.append(f"{name}: added.{versioned} {job.status()}")
             except QAError as exc:
                 notes.append(str(exc))
             except Exception:  # noqa: BLE001 - the user gets a message, the log the trace
                 log.exception("upload of %s failed", name)
                 notes.append(f"{name}: could not be added; see the server log.")
         return ("\n".join(notes), None, article_table(),
-                gr.Dropdown(choices=article_choices(), value=None), index_status())
+                gr.Dropdown(choices=article_choices(), value=None), index_status(), *scope_choices())
 
     def remove(article_id: str | None):
         if not article_id:
@@ -200,18 +254,27 @@ def build_app(assistant, job: IndexJob):
         try:
             report = assistant.remove_article(article_id)
             job.record(report)
-            note = f"Removed {article_id}. {report.summary()}"
+            note = f"Removed {article_id}. {job.status()}"
         except QAError as exc:
             note = str(exc)
         return (note, article_table(), gr.Dropdown(choices=article_choices(), value=None),
                 index_status())
 
+    def scope_choices():
+        """Choices of the scope controls: the indexed articles and their sources."""
+        try:
+            infos = assistant.articles()
+        except QAError:
+            infos = []
+        return (gr.Dropdown(choices=[(f"{a.title} ({a.date or 'no date'})", a.id) for a in infos]),
+                gr.Dropdown(choices=[("any source", "")] + [(x, x) for x in source_names(infos)]))
+
     def poll_index():
         done = job.finished.is_set()
         if done:
             return (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
-                    gr.Timer(active=False))
-        return index_status(), gr.skip(), gr.skip(), gr.skip()
+                    gr.Timer(active=False), *scope_choices())
+        return index_status(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     with gr.Blocks(title="qa", analytics_enabled=False) as demo:
         conv = gr.State(Conversation())
@@ -235,6 +298,14 @@ def build_app(assistant, job: IndexJob):
                 with gr.Row():
                     new_btn = gr.Button("New topic", elem_id="qa-new-topic", size="sm")
                     edit_btn = gr.Button("Edit the last search query", elem_id="qa-edit-query", size="sm")
+                with gr.Accordion("Scope: ask only some articles", open=False, elem_id="qa-scope"):
+                    with gr.Row():
+                        scope_source = gr.Dropdown(label="Source", choices=[("any source", "")], value="",
+                                                   elem_id="qa-scope-source", scale=2)
+                        scope_since = gr.Textbox("", label="From (YYYY-MM-DD)", elem_id="qa-scope-since", scale=1)
+                        scope_until = gr.Textbox("", label="To (YYYY-MM-DD)", elem_id="qa-scope-until", scale=1)
+                    scope_articles = gr.Dropdown(label="Articles (none chosen: all)", choices=[], value=[],
+                                                 multiselect=True, elem_id="qa-scope-articles")
                 gr.Examples(EXAMPLES, inputs=[question], label="Try")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
@@ -261,18 +332,19 @@ def build_app(assistant, job: IndexJob):
 
         ask_events = [question.submit, ask_btn.click]
         for event in ask_events:
-            event(show_question, [question, conv], [question, conv, chatbot, pending], queue=False).then(
-                answer, [pending, conv], [conv, chatbot, sources], concurrency_limit=4,
-                show_progress="hidden",
-            )
+            event(show_question, [question, conv], [question, conv, chatbot, pending, sources], queue=False).then(
+                answer, [pending, conv, scope_articles, scope_source, scope_since, scope_until],
+                [conv, chatbot, sources], concurrency_limit=4, show_progress="hidden",
+            ).then(restore_refused, [conv], [question], queue=False)
         new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
         edit_btn.click(edit_query, [conv], [question], queue=False)
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
-        files.upload(upload, [files], [upload_note, files, articles, to_remove, status])
+        files.upload(upload, [files], [upload_note, files, articles, to_remove, status, scope_articles, scope_source])
         remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])
-        timer.tick(poll_index, None, [status, articles, to_remove, timer], queue=False)
-        demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices())),
-                  None, [status, articles, to_remove], queue=False)
+        timer.tick(poll_index, None, [status, articles, to_remove, timer, scope_articles, scope_source], queue=False)
+        demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
+                           *(scope_choices() if job.finished.is_set() else (gr.skip(), gr.skip()))),
+                  None, [status, articles, to_remove, scope_articles, scope_source], queue=False)
     return demo
 
 
@@ -312,6 +384,7 @@ def serve(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)  # e.g. faiss's "no AVX2 module" probe
     import gradio as gr
 
+    from qa import render
     from qa.api import add_api
     from qa.assistant import Assistant
     from qa.cli import settings_from, version
@@ -326,7 +399,8 @@ def serve(args: argparse.Namespace) -> int:
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
     page = dict(css=CSS, theme=theme, max_file_size=assistant.settings.max_upload_bytes,
-                show_error=False, footer_links=[])
+                show_error=False, footer_links=[],
+                js=f"() => {{ {render.SCRIPT} }}")  # run once on load: [n] in a reply scrolls to its source
     url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
     if args.share:
         # A share link exists only through gradio's own server (launch); the API joins its app.

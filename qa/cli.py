@@ -97,6 +97,25 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
                        "(default: the reader's calibrated threshold)")
 
 
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--article/--source/--since/--until: ask only some articles (`qa.filters`)."""
+    g = p.add_argument_group("scope", "search only some articles (applied in retrieval)")
+    g.add_argument("--article", action="append", metavar="ID", default=[],
+                   help="only this article (an id as `qa articles` lists it); repeat for several")
+    g.add_argument("--source", metavar="NAME", help="only articles of this source, e.g. Wikinews (case-insensitive)")
+    g.add_argument("--since", metavar="YYYY-MM-DD", help="only articles dated on or after this day")
+    g.add_argument("--until", metavar="YYYY-MM-DD", help="only articles dated on or before this day")
+
+
+def filters_from(args: argparse.Namespace):
+    """The `qa.filters.Filters` of --article/--source/--since/--until, or None (no scope)."""
+    from qa.filters import Filters
+
+    filters = Filters(articles=tuple(getattr(args, "article", None) or ()), source=getattr(args, "source", None),
+                      since=getattr(args, "since", None), until=getattr(args, "until", None))
+    return filters or None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -125,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, in quotes (at most the reader's token budget: "
                    "126 tokens, about 90 English words, with the default reader settings)")
     add_common_options(p)
+    add_filter_options(p)
     p.add_argument("--json", action="store_true", help="print the answer as JSON (a stable interface)")
     p.set_defaults(func=cmd_ask)
 
@@ -225,7 +245,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
 
     assistant = Assistant(settings_from(args))
-    answer = assistant.ask(args.question)
+    answer = assistant.ask(args.question, filters=filters_from(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -323,8 +343,9 @@ def render_answer(answer: Answer, threshold: float) -> str:
                 lines.append(f"  [{i}] {p.title} (similarity {p.similarity:.2f})")
                 lines.append(textwrap.fill(f'"{text[:240]}{"..." if len(text) > 240 else ""}"', width=100,
                                            initial_indent="      ", subsequent_indent="      "))
-    if answer.query != answer.question:
-        lines.append(f"  Search query used: {answer.query}")
+    if answer.query != answer.question or answer.scope:
+        scope = f"  [only {answer.scope}]" if answer.scope else ""
+        lines.append(f"  Search query used: {answer.query}{scope}")
     t = answer.timings_ms
     lines.append(f"  ({t.get('retrieve', 0):.0f} ms retrieve, {t.get('read', 0):.0f} ms read)")
     return terminal_text("\n".join(lines))

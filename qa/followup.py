@@ -15,7 +15,21 @@ what the reader looks for:
 The previous turn's *resolved* query is used, so a chain of follow-ups keeps its topic. When
 the follow-up points at a person or place ("What did he say?", "What happened there?") and the
 previous answer is a name, or when the follow-up is a bare "Why?", the previous answer is added as
-well; a number comes with the noun it counts in the cited passage ("13,000 containers"). A standalone question comes back unchanged, character for character.
+well; a number comes with the noun it counts in the cited passage ("13,000 containers").
+
+The right subject (issue 15):
+
+- the user's new words win: a follow-up that asks about a noun of its own ("And how many
+  shells?") does not carry the noun the last turns asked about ("tanks"), only the rest of
+  their topic;
+- a pronoun for the previous answer's object becomes that object, in place: "they"/"them" after
+  a count is what was counted ("What was in them?" -> "What was in the containers?"), "it" after
+  a common-noun answer is that answer, and "it" after a name, date or place answer is what the
+  previous question asked about ("When was it recovered?" -> "When was the missile recovered?");
+- a definite description with no name ("What led to the explosion?") leans on the conversation
+  too, and when the latest turn named nothing, the names of the turn before still come along.
+
+A standalone question comes back unchanged, character for character.
 """
 
 from __future__ import annotations
@@ -85,6 +99,7 @@ _COMMON_VERBS = {
     "lost", "build", "built", "buy", "bought", "fight", "fought", "grow", "grew", "rise",
     "rose", "fall", "fell", "hit", "mean", "meant", "set", "show", "shown", "speak", "spoke",
     "write", "wrote", "written", "expect", "expected", "want", "need", "use", "used", "like",
+    "die", "dies", "died", "start", "starts",
 }
 _STOPWORDS |= _COMMON_VERBS
 
@@ -112,11 +127,26 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
 
     Returns:
         ``question`` itself when it stands on its own (or there is no history); otherwise the
-        question followed by the salient words of the conversation that it lacks.
+        question (its pronoun replaced by the previous answer's object, when it points at that)
+        followed by the salient words of the conversation that it lacks.
     """
     if not history or not question.strip() or not is_follow_up(question):
         return question
-    present = {_key(w) for w in _words(question)}
+    last = history[-1]
+    question = _substitute_answer_object(question, last)
+    tokens = _words(question)
+    present = {_key(w) for w in tokens}
+    # The user's own noun says what is asked about now: "And how many shells?" after "How many
+    # tanks were sent?" asks for shells, and carrying "tanks" along pulls the reader back to
+    # the old count. So the earlier question's focus noun (what it counted or asked which of)
+    # is not carried when the follow-up names a focus of its own; its other words are.
+    focus = _focus_noun(tokens)
+    # What the recent turns asked about (their focus nouns), when the follow-up has its own.
+    replaced = {
+        _key(f) for turn in history[-MAX_TURNS_BACK:] if focus
+        for f in (_focus_noun(_words(turn.question)), _focus_noun(_words(turn.answer.query or "")))
+        if f and _key(f) != _key(focus)
+    }
     added: list[str] = []
 
     def add(term: str) -> None:
@@ -126,15 +156,26 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
                 present.add(key)
                 added.append(word)
 
-    last = history[-1]
     for term in _answer_terms(question, last):
         add(term)
+    need_names = False
     for turn in reversed(history[-MAX_TURNS_BACK:]):
         terms = salient_terms(turn.answer.query or turn.question)
+        terms = [t for t in terms if _key(t) not in replaced]
+        names = [t for t in terms if _is_name_term(t)]
+        if need_names:
+            # The latest turn with a topic named nothing ("How many people were on board?"):
+            # the names of the turn before still say which event the conversation is about.
+            for term in names:
+                add(term)
+            if names:
+                break
+            continue
         for term in terms:
             add(term)
-        if terms:
+        if names:
             break
+        need_names = bool(terms)
     if not added:
         return question
     return f"{question.strip()} {' '.join(added)}"
@@ -150,9 +191,22 @@ def is_follow_up(question: str) -> bool:
     content = [t for t in tokens if _is_content(t)]
     if not content:
         return True
+    if _has_bare_definite(tokens):
+        return True
     # A fragment with a single content word and no verb ("How many tanks?"), not a complete
     # question about one thing ("What is inflation?", "Who is Budanov?").
     return len(content) == 1 and not _is_name(content[0], tokens) and not _has_verb(tokens)
+
+
+def _has_bare_definite(tokens: list[str]) -> bool:
+    """"the <noun>" in a question that names nothing ("What led to the explosion?",
+    "When did the spire collapse?"): a definite description whose referent is in the
+    conversation, not in the question. A question with a name or a number of its own ("Who is
+    the president of South Korea?") says what it is about."""
+    if any(_is_name(t, tokens, i) for i, t in enumerate(tokens)):
+        return False
+    return any(t.lower() == "the" and i + 1 < len(tokens) and _is_content(tokens[i + 1])
+               for i, t in enumerate(tokens))
 
 
 def salient_terms(text: str) -> list[str]:
@@ -164,6 +218,7 @@ def salient_terms(text: str) -> list[str]:
     tokens = _words(text)
     terms: list[str] = []
     seen: set[str] = set()
+    verbs = _verbs_after_modal(tokens)
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -177,6 +232,9 @@ def salient_terms(text: str) -> list[str]:
                 terms.append(name)
             i = j
             continue
+        if i in verbs:
+            i += 1
+            continue
         if _is_content(token) and not _looks_like_verb_or_adverb(token):
             word = _strip_possessive(token)
             if word.lower() not in seen:
@@ -184,6 +242,30 @@ def salient_terms(text: str) -> list[str]:
                 terms.append(word)
         i += 1
     return terms
+
+
+def _verbs_after_modal(tokens: list[str]) -> set[int]:
+    """Positions of verbs after do/will/can and a named or pronoun subject: "did North Korea
+    [ship]", "will they [arrive]" (not "did Russia's parliament": a possessive is no subject)."""
+    verbs = set()
+    for i, token in enumerate(tokens):
+        if token.lower() not in _MODALS:
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j].lower() in _ANAPHORA:
+            j += 1
+        else:
+            while j < len(tokens) and _is_name(tokens[j], tokens, j):
+                j += 1
+            if j == i + 1 or re.search(r"['’]s$", tokens[j - 1]):
+                continue
+        if j < len(tokens) and _is_content(tokens[j]) and not tokens[j][:1].isupper():
+            after = tokens[j + 1] if j + 1 < len(tokens) else ""
+            if after and _is_content(after) and not after[:1].isupper():
+                verbs.add(j + 1)  # "did Ukrainian forces [recover]": a noun, then the verb
+                continue
+            verbs.add(j)
+    return verbs
 
 
 def _answer_terms(question: str, turn: Turn) -> list[str]:
@@ -195,25 +277,143 @@ def _answer_terms(question: str, turn: Turn) -> list[str]:
     tokens = _words(question)
     lowered = {t.lower() for t in tokens}
     no_content = not any(_is_content(t) for t in tokens)
-    is_name = bool(re.search(r"[A-Z]", text)) and len(text.split()) <= 5
+    # "A suspected gas leak" is not a name: the capital of a first article does not count.
+    is_name = bool(re.search(r"[A-Z]", _ARTICLE.sub("", text))) and len(text.split()) <= 5
     if is_name and (lowered & (_PERSONAL | _PLACE) or no_content):
         return [text]
     if no_content and len(tokens) <= 2 and _NUMBER.match(text.replace(" ", "")):
-        counted = _counted_noun(answer)
+        counted = _counted_phrase(answer)
         return [text] + ([counted] if counted else [])
     return []
 
 
-def _counted_noun(answer) -> str | None:
-    """The word right after the answer in its first cited passage ("13,000 [containers]")."""
+_MODALS = {"do", "does", "did", "will", "would", "can", "could", "should", "shall", "may", "might", "must"}
+_PLURAL_OBJECT = {"they", "them", "these", "those"}
+_SINGULAR_OBJECT = {"it"}
+_ARTICLE = re.compile(r"^(?:the|a|an)\s", re.IGNORECASE)
+
+
+def _substitute_answer_object(question: str, turn: Turn) -> str:
+    """``question`` with its pronoun replaced by what the previous answer is about, when that
+    is what the pronoun points at: a count's counted thing for "they"/"them" ("How many
+    containers ...?" "13,000" -> "What was in them?" -> "What was in the containers?"), a
+    common-noun answer for "it" ("the language barrier" -> "What could it complicate?").
+    Otherwise (a name, a date, no answer) ``question`` comes back unchanged: the pronoun then
+    usually means the previous question's subject, which the carried terms bring along."""
+    answer = turn.answer
+    tokens = _words(question)
+    if not answer.found or not answer.answer:
+        return _substitute_question_object(question, tokens, turn)
+    text = " ".join(answer.answer.split())
+    if _NUMBER.match(_number_part(text)):
+        phrase = _counted_phrase(answer)
+        pronouns = _PLURAL_OBJECT
+    elif (not re.search(r"[A-Z0-9]", text) and len(text.split()) <= 5
+          and not any(_looks_like_verb_or_adverb(w) for w in text.split())):
+        phrase, pronouns = text, _SINGULAR_OBJECT
+    else:
+        return _substitute_question_object(question, tokens, turn)
+    if not phrase:
+        return question
+    return _replace_pronoun(question, tokens, pronouns, phrase)
+
+
+def _substitute_question_object(question: str, tokens: list[str], turn: Turn) -> str:
+    """"it" when the previous answer is a name, a date or a place: the thing the previous
+    question was about ("Where did Ukrainian forces recover a missile?" -> "When was it
+    recovered?" -> "When was the missile recovered?"), the first singular common noun after a
+    determiner there. Without one, ``question`` comes back unchanged."""
+    previous = _words(turn.question)
+    for i, word in enumerate(previous):
+        if word.lower() not in {"a", "an", "the", "this"}:
+            continue
+        head = None  # the last word of the noun phrase: "a high-level security [meeting]"
+        for j in range(i + 1, min(i + 5, len(previous))):
+            candidate = previous[j]
+            if _is_name(candidate, previous, j):
+                if head:
+                    break
+                continue  # "the Notre Dame fire": names before the noun
+            lower = candidate.lower()
+            if (not _is_content(candidate) or _looks_like_verb_or_adverb(candidate)
+                    or lower in _COMMON_VERBS):
+                break
+            head = candidate
+        if head and not head.lower().endswith("s"):
+            return _replace_pronoun(question, tokens, _SINGULAR_OBJECT, head)
+        if head:
+            break
+    return question
+
+
+def _replace_pronoun(question: str, tokens: list[str], pronouns: set[str], phrase: str) -> str:
+    """``question`` with its one pronoun of ``pronouns`` replaced by "the ``phrase``"."""
+    targets = [t for t in tokens if t.lower() in pronouns]
+    if len(targets) != 1:
+        return question  # none, or two to choose between: leave it to the carried terms
+    if not _ARTICLE.match(phrase):
+        phrase = f"the {phrase}"
+    return re.sub(rf"\b{re.escape(targets[0])}\b", phrase, question, count=1)
+
+
+def _number_part(text: str) -> str:
+    """"13,000" of "as many as 13,000"; number words are numbers too ("eleven")."""
+    words = text.split()
+    last = words[-1] if words else ""
+    return "0" if last.lower() in _NUMBER_WORDS else last
+
+
+_NUMBER_WORDS = {
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen", "dozens",
+}
+
+
+def _counted_phrase(answer) -> str | None:
+    """What the count counts, from its first cited passage: the words after the number up to
+    the first common noun ("1,500 [North Korean troops] have ...", "13,000 [containers]
+    filled ...")."""
     if not answer.citations:
         return None
     citation = answer.citations[0]
     _, end = citation.answer_in_passage
-    following = _words(citation.passage[end : end + 40])
-    if following and _is_content(following[0]) and not _looks_like_verb_or_adverb(following[0]):
-        return following[0]
+    following = _words(citation.passage[end : end + 60])
+    phrase: list[str] = []
+    for token in following[:4]:
+        if not _is_content(token) or _looks_like_verb_or_adverb(token) or _NUMBER.match(token):
+            break
+        phrase.append(token)
+        if not token[:1].isupper():
+            return " ".join(phrase)  # the head noun: the phrase ends here
     return None
+
+
+_FOCUS_OPENER = {"many", "much", "which", "what", "whose"}
+
+
+def _focus_noun(tokens: list[str]) -> str | None:
+    """The noun a question asks about: the first common noun after "how many", "how much",
+    "which", "what" ("How many [shells]?", "In which [district]?", "How many North Korean
+    [troops] ...?"); None when a verb comes first ("What was in them?")."""
+    for i, token in enumerate(tokens):
+        if token.lower() not in _FOCUS_OPENER:
+            continue
+        for j in range(i + 1, min(i + 5, len(tokens))):
+            word = tokens[j]
+            lower = word.lower()
+            if lower in _AUXILIARIES or lower in _COMMON_VERBS or _looks_like_verb_or_adverb(word):
+                return None
+            if _is_name(word, tokens, j) or not _is_content(word):
+                continue
+            return _strip_possessive(word)
+        return None
+    return None
+
+
+def _is_name_term(term: str) -> bool:
+    """A term of `salient_terms` that is a name or a number (those keep their capitals)."""
+    return term[:1].isupper() or bool(_NUMBER.match(term))
 
 
 def _words(text: str) -> list[str]:

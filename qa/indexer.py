@@ -150,6 +150,8 @@ def _update_locked(
     t0 = time.perf_counter()
     report = IndexReport()
     corpus_dir = Path(settings.corpus_dir)
+    if progress:
+        progress("reading the articles", 0, 0)
     scan = scan_corpus(corpus_dir, settings.max_file_bytes)
     report.skipped = [(s.path, s.reason) for s in scan.skipped]
     if not scan.articles:
@@ -189,14 +191,19 @@ def _update_locked(
         report.seconds = time.perf_counter() - t0
         return base, report
 
+    if progress:
+        progress("loading the embedding model", 0, 0)
     embedder.warm_up()
     size = chunk_tokens(settings, embedder)
-    chunked = [
-        (a, chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans))
-        for a in to_embed
-    ]
+    chunked = []
+    for n, a in enumerate(to_embed, 1):
+        chunked.append((a, chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans)))
+        if progress:
+            progress("chunk", n, len(to_embed))
     texts = [c.text for _, chunks in chunked for c in chunks]
     vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
+    if progress:
+        progress("saving the index", 0, 0)
     writer = IndexWriter(settings.index_dir, base, embedder.dimension)
     try:
         for aid in report.removed + report.updated:

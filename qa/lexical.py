@@ -32,7 +32,7 @@ class LexicalStore(Protocol):
     """What qa needs from a lexical index over chunks. Ids are int64 chunk ids."""
 
     def __len__(self) -> int: ...
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
     def save(self, folder: Path) -> None: ...
 
 
@@ -82,9 +82,10 @@ class Bm25Store:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, chunk ids) of the ``k`` best chunks with a positive score, best first; both
-        1-D, possibly shorter than ``k`` (no query word in any chunk: empty)."""
+        1-D, possibly shorter than ``k`` (no query word in any chunk: empty). ``allowed``: rank
+        only these chunk ids (the others' scores are dropped before the top k is taken)."""
         empty = np.zeros(0, np.float32), np.zeros(0, np.int64)
         if self._model is None or k <= 0:
             return empty
@@ -95,6 +96,8 @@ class Bm25Store:
         if not words:
             return empty
         scores = np.asarray(self._model.get_scores(words), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(np.isin(self.ids, allowed), scores, 0.0).astype(np.float32)
         k = min(k, int((scores > 0).sum()))
         if k == 0:
             return empty

@@ -28,6 +28,26 @@ MAX_MAIN_CITATIONS = 3
 MAX_ALTERNATIVE_CITATIONS = 2
 MAX_CLOSEST_PASSAGES = 3
 
+# The page's one script: a click on a "[n]" of a reply scrolls the sources panel to entry n and
+# makes it flash (the reply and the panel are re-rendered on every answer, so the handler is
+# delegated from the document rather than bound to the marks).
+SCRIPT = """
+document.addEventListener("click", function (event) {
+  var ref = event.target.closest && event.target.closest("a.qa-ref, .qa-ref");
+  if (!ref) return;
+  var n = ref.getAttribute("data-ref") || (ref.getAttribute("href") || "").replace("#qa-source-", "");
+  var entry = document.querySelector('#qa-sources [data-refs~="' + n + '"]');
+  if (!entry) return;
+  event.preventDefault();
+  event.stopPropagation();
+  entry.scrollIntoView({behavior: "smooth", block: "center"});
+  entry.classList.remove("qa-flash");
+  void entry.offsetWidth;
+  entry.classList.add("qa-flash");
+  setTimeout(function () { entry.classList.remove("qa-flash"); }, 2000);
+}, true);
+"""
+
 # Characters that Markdown, LaTeX delimiters or a template engine could act on, written as
 # numeric character references: the browser shows them as the characters themselves.
 _INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$<>&\"'=:"}
@@ -106,11 +126,11 @@ def reply_html(answer: Answer) -> str:
         )
         if answer.passages:
             parts.append("<p>The closest passages are shown under Sources:</p><ul>")
-            for p in answer.passages[:MAX_CLOSEST_PASSAGES]:
-                parts.append(f"<li>{escape(p.title)} <span class=\"qa-muted\">(similarity "
-                             f"{p.similarity:.2f})</span></li>")
+            for p in closest_passages(answer):
+                parts.append(f"<li>{escape(p.title)}{_paragraph(p)}</li>")
             parts.append("</ul>")
-    parts.append(f'<p class="qa-query">Search query used: <em>{escape(answer.query)}</em></p>')
+    scope = (f' <span class="qa-scope">only {escape(answer.scope)}</span>' if answer.scope else "")
+    parts.append(f'<p class="qa-query">Search query used: <em>{escape(answer.query)}</em>{scope}</p>')
     parts.append(_details(answer))
     parts.append("</div>")
     return "".join(parts)
@@ -157,33 +177,95 @@ def _claim(group: list[Source]) -> str:
     return f'<span class="qa-claim">{who}:{said} {_refs(s.number for s in group)}{tail}</span>'
 
 
+@dataclass(frozen=True)
+class Mark:
+    """One answer span in a panel entry: offsets into the entry's text, and its number."""
+
+    start: int
+    end: int
+    number: int
+    primary: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the sources panel: a stretch of one article (overlapping cited passages
+    merged) with every answer span read in it, numbered."""
+
+    citation: Citation  # the first source's citation (title, paragraph, date, source, url)
+    sources: tuple[Source, ...]
+    start: int  # offset of ``text`` in the article
+    text: str
+    marks: tuple[Mark, ...]
+
+    @property
+    def numbers(self) -> list[int]:
+        return [s.number for s in self.sources]
+
+
+def source_entries(sources: Sequence[Source]) -> list[Entry]:
+    """The sources grouped into panel entries: the citations whose passages overlap (or touch)
+    in one article become one entry whose text spans them all, in order of first number."""
+    groups: list[list[Source]] = []
+    spans: list[tuple[str, int, int]] = []
+    for s in sources:
+        c = s.citation
+        start, end = c.passage_start, c.passage_start + len(c.passage)
+        for i, (article, g_start, g_end) in enumerate(spans):
+            if article == c.article_id and start <= g_end and g_start <= end:
+                groups[i].append(s)
+                spans[i] = (article, min(start, g_start), max(end, g_end))
+                break
+        else:
+            groups.append([s])
+            spans.append((c.article_id, start, end))
+    entries = []
+    for group, (_, start, end) in zip(groups, spans):
+        text = [" "] * (end - start)
+        for s in group:  # every passage is a piece of the same article text: lay them over
+            c = s.citation
+            offset = c.passage_start - start
+            text[offset : offset + len(c.passage)] = c.passage
+        first = min(group, key=lambda s: s.citation.passage_start).citation
+        marks = tuple(sorted((Mark(s.citation.start - start, s.citation.end - start, s.number, s.primary)
+                              for s in group), key=lambda m: (m.start, m.number)))
+        entries.append(Entry(first, tuple(group), start, "".join(text), marks))
+    return entries
+
+
 def sources_html(answer: Answer | None) -> str:
-    """The sources panel for one reply: each cited passage with the answer highlighted, or the
-    closest passages when the answer was not found."""
+    """The sources panel for one reply: one entry per passage (overlapping ones merged), every
+    answer span in it highlighted and numbered; or the closest passages, each once, when the
+    answer was not found."""
     if answer is None:
         return '<div class="qa-sources"><p class="qa-muted">Sources of the latest answer appear here.</p></div>'
     parts = ['<div class="qa-sources">']
     sources = number_sources(answer)
     if sources:
-        for s in sources:
-            start, end = s.citation.answer_in_passage
-            kind = "" if s.primary else " qa-source-alternative"
+        for entry in source_entries(sources):
+            kind = "" if any(s.primary for s in entry.sources) else " qa-source-alternative"
+            refs = " ".join(str(n) for n in entry.numbers)
+            anchors = "".join(f'<span id="qa-source-{n}" class="qa-anchor"></span>' for n in entry.numbers)
+            who = []
+            for value in dict.fromkeys(_oneline(s.answer) for s in entry.sources):
+                claimants = dict.fromkeys(claimant_text(s.citation) for s in entry.sources
+                                          if _oneline(s.answer) == value)
+                who.append(f'<div class="qa-source-claimant">Who says {escape(value)}: '
+                           f'{escape("; ".join(claimants))}</div>')
             parts.append(
-                f'<div class="qa-source{kind}" data-source="{s.number}">'
-                f'<div class="qa-source-head"><span class="qa-num">[{s.number}]</span> '
-                f'{_place(s.citation)}</div>'
-                f'<div class="qa-source-claimant">Who says {escape(_oneline(s.answer))}: '
-                f'{escape(claimant_text(s.citation))}</div>'
-                f'<blockquote class="qa-passage">{highlight(s.citation.passage, start, end)}</blockquote>'
+                f'<div class="qa-source{kind}" data-source="{entry.numbers[0]}" data-refs=" {refs} ">{anchors}'
+                f'<div class="qa-source-head"><span class="qa-num">{"".join(f"[{n}]" for n in entry.numbers)}</span> '
+                f'{_place(entry.citation)}</div>{"".join(who)}'
+                f'<blockquote class="qa-passage">{highlight_marks(entry.text, entry.marks)}</blockquote>'
                 "</div>"
             )
     elif answer.passages:
         parts.append('<p class="qa-muted">No answer was found; these are the closest passages.</p>')
-        for i, p in enumerate(answer.passages[:MAX_CLOSEST_PASSAGES], 1):
+        for i, p in enumerate(closest_passages(answer), 1):
             parts.append(
-                f'<div class="qa-source qa-source-closest" data-source="{i}">'
+                f'<div class="qa-source qa-source-closest" data-source="{i}" data-refs=" {i} ">'
                 f'<div class="qa-source-head"><span class="qa-num">[{i}]</span> '
-                f'<strong>{escape(p.title)}</strong> <span class="qa-muted">similarity '
+                f'<strong>{escape(p.title)}</strong>{_paragraph(p)} <span class="qa-muted">similarity '
                 f"{p.similarity:.2f}</span></div>"
                 f'<blockquote class="qa-passage">{escape(p.text)}</blockquote></div>'
             )
@@ -191,6 +273,51 @@ def sources_html(answer: Answer | None) -> str:
         parts.append('<p class="qa-muted">No passage was retrieved.</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def closest_passages(answer: Answer) -> list:
+    """The first `MAX_CLOSEST_PASSAGES` retrieved passages, best first, leaving out one that
+    overlaps a passage already listed (overlapping chunks repeat the same sentences)."""
+    shown: list = []
+    for p in answer.passages:
+        if any(q.article_id == p.article_id and p.start < q.end and q.start < p.end for q in shown):
+            continue
+        shown.append(p)
+        if len(shown) == MAX_CLOSEST_PASSAGES:
+            break
+    return shown
+
+
+def _paragraph(p) -> str:
+    return f", paragraph {p.paragraph}" if getattr(p, "paragraph", 0) else ""
+
+
+def highlight_marks(text: str, marks: Sequence[Mark]) -> str:
+    """``text`` escaped, each mark's span wrapped in ``<mark>`` followed by its number. Spans
+    that overlap one already marked (two answers in one place) only add their number."""
+    out, pos = [], 0
+    pending: list[int] = []
+    for m in marks:
+        start, end = max(0, min(m.start, len(text))), max(0, min(m.end, len(text)))
+        if start < pos:  # inside the previous mark: number it there too
+            pending.append(m.number)
+            continue
+        if pending:
+            out.append(_mark_numbers(pending))
+            pending = []
+        kind = "qa-mark" if m.primary else "qa-mark qa-mark-alternative"
+        out.append(escape(text[pos:start]))
+        out.append(f'<mark class="{kind}" data-ref="{m.number}">{escape(text[start:end])}</mark>')
+        pending.append(m.number)
+        pos = end
+    if pending:
+        out.append(_mark_numbers(pending))
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def _mark_numbers(numbers: list[int]) -> str:
+    return f'<sup class="qa-mark-num">{"".join(f"[{n}]" for n in numbers)}</sup>'
 
 
 def highlight(passage: str, start: int, end: int) -> str:
@@ -245,7 +372,9 @@ def _oneline_keep(text: str) -> str:
 
 
 def _refs(numbers: Iterable[int]) -> str:
-    return "".join(f'<span class="qa-ref">[{n}]</span>' for n in numbers)
+    """``[n]`` marks that link to their entry of the sources panel (`SCRIPT` scrolls to it and
+    makes it flash; the href alone still jumps there without the script)."""
+    return "".join(f'<a class="qa-ref" href="#qa-source-{n}" data-ref="{n}">[{n}]</a>' for n in numbers)
 
 
 def _place(c: Citation) -> str:

@@ -68,8 +68,10 @@ class Retriever:
         self.lexical_weight = lexical_weight
 
     def retrieve(self, snapshot: IndexSnapshot, query: str, top_k: int | None = None,
-                 mode: str | None = None) -> list[Passage]:
+                 mode: str | None = None, allowed: np.ndarray | None = None) -> list[Passage]:
         """The ``top_k`` best chunks for ``query``, best first (``mode`` overrides the default).
+        ``allowed``: search only these chunk ids (a scoped question, `qa.filters`); both
+        rankings are restricted before their top k is taken.
 
         Raises:
             IndexProblem: the embedder's vectors do not fit the index (rebuild it).
@@ -81,10 +83,10 @@ class Retriever:
         dense: dict[int, tuple[int, float]] = {}  # chunk id -> (rank, cosine)
         lexical: dict[int, tuple[int, float]] = {}  # chunk id -> (rank, BM25 score)
         if mode != "lexical":
-            scores, ids = snapshot.vectors.search(vector, k if mode == "dense" else max(k, self.depth))
+            scores, ids = snapshot.vectors.search(vector, k if mode == "dense" else max(k, self.depth), allowed)
             dense = {int(i): (r, float(s)) for r, (s, i) in enumerate(zip(scores[0], ids[0]), 1) if i >= 0}
         if mode != "dense":
-            scores, ids = snapshot.lexical.search(query, k if mode == "lexical" else max(k, self.depth))
+            scores, ids = snapshot.lexical.search(query, k if mode == "lexical" else max(k, self.depth), allowed)
             lexical = {int(i): (r, float(s)) for r, (s, i) in enumerate(zip(scores, ids), 1)}
         fused: dict[int, float] = {}
         if mode == "hybrid":

@@ -86,7 +86,7 @@ class VectorStore(Protocol):
     def __len__(self) -> int: ...
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
     def remove(self, ids: np.ndarray) -> None: ...
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
     def vectors_of(self, ids: np.ndarray) -> np.ndarray: ...
     def save(self, path: Path) -> None: ...
 
@@ -126,12 +126,20 @@ class FaissVectorStore:
         if len(ids):
             self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, len(self))
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each ``(len(queries), k)``; ``allowed``: search only these ids (a FAISS
+        ID selector, so the k best *of them* come back, not the k best filtered afterwards)."""
+        import faiss
+
+        k = min(k, len(self) if allowed is None else len(allowed))
         if k <= 0:
             n = len(queries)
             return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed is None:
+            return self._index.search(queries, k)
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
 
     def vectors_of(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of ``ids``, shape ``(len(ids), dimension)`` (to score chunks that
@@ -265,6 +273,15 @@ class IndexSnapshot:
             r[0]: ChunkRecord(r[0], Chunk(r[1], r[2], r[3], r[4], r[9]), r[5], r[6], r[7], r[8])
             for r in rows
         }
+
+    def chunk_ids_of(self, article_ids: Iterable[str]) -> np.ndarray:
+        """The chunk ids of the given articles (int64; empty when none is indexed)."""
+        article_ids = list(article_ids)
+        if not article_ids:
+            return np.zeros(0, np.int64)
+        marks = ",".join("?" * len(article_ids))
+        rows = self._db().execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", article_ids).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
     def article_text(self, article_id: str) -> str:
         row = self._db().execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()

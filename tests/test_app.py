@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,10 @@ def test_takes_corpus_index_host_port_and_share():
 def test_index_status_reports_progress_then_the_summary():
     job = load_app().IndexJob()
     job.progress("embed", 3, 10)
-    assert job.status() == "Building the index: embed 3/10…"
+    # Issue 15: the page said "starting…" for 20 s with no figures. Now: stage, figures, time.
+    assert re.fullmatch(r"Building the index: embedding passages 3/10 \(30%\), \d+ s…", job.status())
+    job.progress("loading the embedding model", 0, 0)
+    assert re.fullmatch(r"Building the index: loading the embedding model, \d+ s…", job.status())
     job.summary = "Index: 1 added"
     job.finished.set()
     assert job.status() == "Index: 1 added"
@@ -52,4 +56,17 @@ def test_files_the_index_skipped_are_kept_for_the_removal_list():
     job.record(IndexReport(added=["a.txt"], skipped=[("deep.json", "nested too deeply to read")]))
     job.finished.set()
     assert job.skipped == [("deep.json", "nested too deeply to read")]
-    assert "Skipped deep.json: nested too deeply" in job.status()
+    # Issue 15: said once, in the articles panel (build_app's article_table), not in the status
+    # line at the top of the page and every upload note.
+    assert "deep.json" not in job.status() and job.status().startswith("Index: 1 added")
+
+
+def test_the_index_reports_its_stages_with_figures(settings):
+    from qa.assistant import Assistant
+
+    seen = []
+    Assistant(settings).index(progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "reading the articles" and "loading the embedding model" in stages
+    assert ("chunk", 1, 1) in seen and any(s == "embed" and t > 0 for s, _, t in seen)
+    assert stages[-1] == "saving the index"

@@ -110,6 +110,15 @@ def test_upload_never_overwrites_an_existing_file(assistant, corpus_dir):
     assert (corpus_dir / "a.txt").read_text().startswith("One") and (corpus_dir / "a-2.txt").exists()
 
 
+def test_the_same_content_uploaded_again_is_refused_naming_the_article(assistant, corpus_dir):
+    # Issue 15: a second upload of one file was saved as name-2.txt and listed twice.
+    assistant.add_article("a.txt", b"One\n\nFirst text.")
+    with pytest.raises(InvalidInput, match=r"already in the articles, as a\.txt \('One'\)"):
+        assistant.add_article("copy of a.txt", b"One\n\nFirst text.")
+    assert not (corpus_dir / "copy-of-a.txt").exists() and not (corpus_dir / "a-2.txt").exists()
+    assert [a.id for a in assistant.articles()].count("a.txt") == 1
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("x.exe", b"MZ", "unsupported type"),
     ("x.txt", b"\x00\x01\x02" * 100, "binary"),

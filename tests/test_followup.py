@@ -80,8 +80,8 @@ def test_what_about_follow_up_carries_the_topic():
     assert "troops" in query
 
 
-def test_fragment_follow_up_is_resolved():
-    assert resolve_query("How many tanks?", conversation()) == "How many tanks? North Korean troops Russia"
+def test_fragment_follow_up_is_resolved_with_its_new_noun_in_place_of_the_old_one():
+    assert resolve_query("How many tanks?", conversation()) == "How many tanks? North Korean Russia"
 
 
 def test_pronoun_after_a_name_in_the_question_is_not_a_follow_up():
@@ -126,3 +126,86 @@ def test_added_terms_are_capped():
 
 def test_empty_question_comes_back_unchanged():
     assert resolve_query("   ", conversation()) == "   "
+
+
+def _cited(passage: str, answer: str) -> Citation:
+    start = passage.index(answer)
+    return Citation(article_id="a", title="t", start=100 + start, end=100 + start + len(answer),
+                    passage=passage, passage_start=100, chunk_id="a-1", paragraph=9)
+
+
+CONTAINERS = "The NIS estimates that North Korea has shipped as many as 13,000 containers filled with artillery shells."
+
+
+def test_a_new_counted_noun_replaces_the_old_one():
+    # Issue 15: "And how many shells?" after a question about tanks was answered with the tanks.
+    history = [turn("How many tanks were sent to Russia?", answer="40")]
+    query = resolve_query("And how many shells?", history)
+    assert query == "And how many shells? Russia"
+
+
+def test_a_new_which_noun_replaces_the_old_focus_but_keeps_the_rest():
+    history = [turn("How many people were killed when the block of flats collapsed in Aleppo?", answer="eleven")]
+    query = resolve_query("In which district?", history)
+    assert "people" not in query.split()
+    assert "Aleppo" in query and "block" in query
+
+
+def test_they_after_a_count_means_the_counted_thing():
+    # Issue 15: "What was in them?" after "How many containers ...?" -> "13,000".
+    history = [turn("How many containers did North Korea ship to Russia?", answer="13,000",
+                    citations=(_cited(CONTAINERS, "13,000"),))]
+    query = resolve_query("What was in them?", history)
+    assert query.startswith("What was in the containers?")
+    assert "North Korea" in query
+
+
+def test_it_after_a_common_noun_answer_means_that_thing():
+    history = [turn("What is one of the main challenges for North Korean forces?", answer="the language barrier")]
+    assert resolve_query("What could it complicate?", history).startswith("What could the language barrier complicate?")
+
+
+def test_it_after_a_name_answer_is_not_replaced_by_the_name():
+    history = [turn("Who convened a high-level security meeting?", answer="Yoon Suk Yeol")]
+    query = resolve_query("When did he convene it?", history)
+    assert query.startswith("When did he convene the meeting?")
+    assert "Yoon Suk Yeol" in query
+
+
+def test_a_definite_description_without_a_name_continues_the_topic():
+    history = [turn("How many people died in the Magnitogorsk building collapse?", answer="39")]
+    assert is_follow_up("What led to the explosion?")
+    assert "Magnitogorsk" in resolve_query("What led to the explosion?", history)
+
+
+def test_an_answer_opening_with_an_article_is_not_taken_for_a_name():
+    history = [turn("What led to the explosion in Magnitogorsk?", answer="A suspected gas leak")]
+    assert "suspected" not in resolve_query("When did it happen?", history)
+
+
+def test_the_names_of_an_earlier_turn_carry_over_a_turn_that_named_nothing():
+    history = [turn("Where did the Iranian cargo plane crash?", answer="Karaj"),
+               turn("How many people were on board?", answer="sixteen")]
+    query = resolve_query("Who was the lone survivor?", history)
+    assert "Iranian" in query and "people" in query
+
+
+def test_it_after_a_place_answer_means_the_thing_the_previous_question_was_about():
+    history = [turn("Where did Ukrainian forces recover a missile?", answer="the Poltava region")]
+    assert resolve_query("When was it recovered?", history).startswith("When was the missile recovered?")
+
+
+def test_a_new_counted_noun_replaces_the_focus_of_an_earlier_turn_too():
+    history = [turn("How many containers did North Korea ship to Russia?", answer="13,000"),
+               turn("What was in them?", "What was in the containers? North Korea ship Russia",
+                    answer="artillery shells")]
+    assert "containers" not in resolve_query("And how many shells?", history)
+
+
+def test_the_verb_after_do_or_a_modal_is_not_carried():
+    assert salient_terms("How many containers did North Korea ship to Russia?") == [
+        "containers", "North Korea", "Russia"]
+
+
+def test_a_noun_after_a_named_adjective_is_kept_as_the_subject():
+    assert salient_terms("Where did Ukrainian forces recover a missile?") == ["Ukrainian", "forces", "missile"]

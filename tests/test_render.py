@@ -127,7 +127,7 @@ def test_sources_panel_highlights_each_cited_answer_with_title_date_and_source()
     text = visible_text(out)
     assert "[1]" in text and "[2]" in text
     assert "2024-10-25" in text and "IRIA" in text and TITLE in text
-    assert out.count("<mark>") == 2
+    assert out.count("<mark ") == 2
     assert 'href="https://ir-ia.com/nk"' in out
 
 
@@ -178,3 +178,46 @@ def test_a_wrong_event_answer_names_what_its_article_never_mentions():
 def test_json_lists_the_unmentioned_names():
     assert found(unmentioned=("Kursk",), tentative=True).to_dict()["unmentioned"] == ["Kursk"]
     assert found().to_dict()["unmentioned"] == []
+
+
+def test_citations_in_one_passage_are_one_entry_with_every_answer_marked_and_numbered():
+    # Issue 15: the passage was shown again for each citation from it.
+    out = sources_html(found())
+    assert out.count('data-refs=') == 1
+    assert visible_text(out).count("as many as 1,500") == 1
+    assert re.search(r'data-ref="1">1,500</mark><sup class="qa-mark-num">\[1\]</sup>', out)
+    assert re.search(r'data-ref="2">12,000</mark><sup class="qa-mark-num">\[2\]</sup>', out)
+
+
+def test_overlapping_passages_of_one_article_are_merged_into_one_entry():
+    first, second = PASSAGE[:120], PASSAGE[60:]
+    answer = found(citations=(cite("1,500", passage=first, offset=1000),),
+                   alternatives=(Candidate("12,000", 0.4, (cite("12,000", passage=second, offset=1060),)),))
+    out = sources_html(answer)
+    assert out.count('data-refs=') == 1
+    assert PASSAGE in visible_text(out).replace("[1]", "").replace("[2]", "")
+
+
+def test_passages_of_other_articles_or_far_apart_stay_separate_entries():
+    answer = found(citations=(cite("1,500"), cite("1,500", offset=5000)), alternatives=())
+    assert sources_html(answer).count('data-refs=') == 2
+
+
+def test_reply_citation_marks_link_to_their_source_entry():
+    out = reply_html(found())
+    assert '<a class="qa-ref" href="#qa-source-1" data-ref="1">[1]</a>' in out
+    panel = sources_html(found())
+    assert 'id="qa-source-1"' in panel and 'id="qa-source-2"' in panel
+
+
+def test_not_found_lists_each_closest_passage_once_with_its_paragraph():
+    # Issue 15: the same title three times, with similarity scores and no paragraph numbers.
+    p = RetrievedPassage("nk", TITLE, "nk-2", 1000, 1000 + len(PASSAGE), PASSAGE, 0.41, paragraph=4)
+    overlapping = RetrievedPassage("nk", TITLE, "nk-3", 1100, 1100 + len(PASSAGE), PASSAGE, 0.40, paragraph=5)
+    other = RetrievedPassage("nk", TITLE, "nk-9", 9000, 9000 + len(PASSAGE), PASSAGE, 0.30, paragraph=12)
+    answer = Answer(question="How many tanks?", query="How many tanks?", answer=None, found=False,
+                    score=0.1, passages=(p, overlapping, other))
+    text = visible_text(reply_html(answer))
+    assert f"{TITLE}, paragraph 4" in text and f"{TITLE}, paragraph 12" in text
+    assert "paragraph 5" not in text and "similarity" not in text
+    assert visible_text(sources_html(answer)).count(PASSAGE) == 2

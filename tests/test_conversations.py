@@ -1,0 +1,67 @@
+"""Conversations through `qa batch` with the trained reader (issue 15): follow-ups keep the
+right subject. The file, tests/data/conversations.jsonl, is four sample-article conversations
+of benchmarks/data/conversations.jsonl (gold answers written from the article)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE_ARTICLE
+
+CONVERSATIONS = ROOT / "tests" / "data" / "conversations.jsonl"
+
+
+@pytest.fixture(scope="module")
+def rows(trained_reader, tmp_path_factory):
+    from qa.cli import main
+
+    work = tmp_path_factory.mktemp("conversations")
+    (work / "corpus").mkdir()
+    shutil.copy(SAMPLE_ARTICLE, work / "corpus")
+    out = work / "answers.jsonl"
+    rc = main(["batch", str(CONVERSATIONS), "-o", str(out), "--no-progress", "--corpus", str(work / "corpus"),
+               "--index", str(work / "index"), "--reader", str(trained_reader)])
+    assert rc == 0
+    answers = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    report = json.loads((work / "answers.report.json").read_text())
+    return answers, report
+
+
+def test_a_new_counted_noun_is_answered_with_its_own_count(rows):
+    answers, _ = rows
+    # "And how many shells?" after the containers: not 13,000 (the containers' count).
+    assert "eight million" in answers["c01:3"]["answer"]
+    assert "containers" not in answers["c01:3"]["query"]
+
+
+def test_them_after_a_count_is_searched_as_the_counted_thing(rows):
+    answers, _ = rows
+    assert answers["c01:2"]["query"].startswith("What was in the containers?")
+
+
+def test_it_is_searched_as_the_thing_the_previous_question_asked_about(rows):
+    answers, _ = rows
+    assert answers["c05:2"]["query"].startswith("When was the missile recovered?")
+
+
+def test_a_pronoun_for_a_person_brings_the_answer_and_is_answered(rows):
+    answers, _ = rows
+    assert "Kyrylo Budanov" in answers["c03:2"]["query"]
+    assert answers["c03:2"]["answer"] and "11,000" in answers["c03:2"]["answer"]
+    assert answers["c03:3"]["answer"] and "November 1" in answers["c03:3"]["answer"]
+
+
+def test_standalone_turns_are_searched_as_typed(rows):
+    answers, _ = rows
+    for key in ("c01:1", "c01:4", "c03:1", "c05:1", "c07:1", "c07:3", "c07:4"):
+        assert answers[key]["query"] == answers[key]["question"]
+
+
+def test_turn_f1_over_the_file(rows):
+    _, report = rows
+    # F1 in percent. Reader misses remain (c01:2, c03:4, c07:3: the right span scores under
+    # the no-answer floor); see benchmarks/results/conversations.md for the whole set.
+    assert report["scores"]["f1"] >= 70
