@@ -19,7 +19,7 @@ from qa.embedding import Embedder
 from qa.errors import IndexProblem, NoArticles
 from qa.reader import context_budget
 from qa.settings import Settings
-from qa.store import (
+from qa.stores.generations import (
     IndexSnapshot,
     IndexWriter,
     check_compatible,
@@ -124,7 +124,7 @@ def update_index(
 ) -> tuple[IndexSnapshot, IndexReport]:
     """Make the index match ``settings.corpus_dir``; return the new snapshot and a report.
 
-    One process updates an index at a time: this waits for `qa.store.writer_lock` (logging
+    One process updates an index at a time: this waits for `qa.stores.generations.writer_lock` (logging
     that it waits), then works from what the previous writer committed. Old generations that
     no process reads any more are removed on the way.
 
