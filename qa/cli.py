@@ -24,6 +24,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         index_dir=getattr(args, "index", None),
         reader_model=getattr(args, "reader", None),
         embedding_model=getattr(args, "embedding_model", None),
+        vector_store=getattr(args, "vector_store", None),
         top_k=getattr(args, "top_k", None),
         retrieval=getattr(args, "retrieval", None),
         no_answer_threshold=getattr(args, "threshold", None),
@@ -36,6 +37,10 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
     p.add_argument("--index", metavar="DIR", help="index folder (default: index/)")
     p.add_argument("--embedding-model", metavar="NAME",
                    help="sentence-transformers model, folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--vector-store", metavar="STORE",
+                   help="where the vectors live: faiss (the default: files in the index folder), "
+                   "milvus:PATH.db (a Milvus Lite file) or milvus:http://host:19530 (a Milvus "
+                   "server or cluster); see README 'Scale-out'")
     if reader:
         p.add_argument("--reader", metavar="PATH",
                        help=f"extractive QA checkpoint, folder or hub id (default: {DEFAULT_READER})")

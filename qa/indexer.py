@@ -105,7 +105,8 @@ def open_index(settings: Settings, embedder: Embedder, dimension: int | None = N
         manifest = read_manifest(index_dir)
         if manifest is None:
             return None
-        check_compatible(manifest, embedder.name, chunking_settings(settings), index_dir, dimension)
+        check_compatible(manifest, embedder.name, chunking_settings(settings), index_dir, dimension,
+                         vector_store=settings.vector_store)
         try:
             return load_snapshot(index_dir, manifest, stamp)
         except IndexProblem:
@@ -197,7 +198,7 @@ def _update_locked(
     ]
     texts = [c.text for _, chunks in chunked for c in chunks]
     vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
-    writer = IndexWriter(settings.index_dir, base, embedder.dimension)
+    writer = IndexWriter(settings.index_dir, base, embedder.dimension, settings.vector_store)
     try:
         for aid in report.removed + report.updated:
             writer.remove_article(aid)

@@ -31,6 +31,10 @@ class Settings:
     # question allowed (255 at 384/128). Consecutive chunks repeat >= chunk_overlap_tokens.
     chunk_tokens: int = 0
     chunk_overlap_tokens: int = 48
+    # Where the vectors live (qa.stores.vectors): "faiss" (files in index_dir; no server),
+    # "milvus:PATH.db" (a Milvus Lite file) or "milvus:http://host:19530" (a Milvus server or
+    # cluster). An index built with one store is refused with another (rebuild it).
+    vector_store: str = "faiss"
     top_k: int = 8  # chunks retrieved per question
     # "dense" (embeddings), "lexical" (BM25) or "hybrid" (both, reciprocal rank fusion); see
     # qa.retrieval and README "Retrieval" for when to use which, and the measurements.

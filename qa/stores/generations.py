@@ -222,15 +222,16 @@ def load_snapshot(index_dir: Path, manifest: dict, stamp: ManifestStamp | None =
             raise
         snap = IndexSnapshot(folder, manifest, vectors, lexical, stamp, lease)
         n_chunks = snap.metadata.count_chunks()
+        n_vectors = len(snap.vectors)  # a query, for a store in a server
     except IndexProblem:
         raise
-    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite its own, numpy OSError
+    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite, numpy, pymilvus their own
         raise rebuild_problem(index_dir, f"is corrupt or incomplete ({exc})") from exc
     vectors = snap.vectors
-    if (n_chunks != len(vectors) or n_chunks != len(snap.lexical)
+    if (n_chunks != n_vectors or n_chunks != len(snap.lexical)
             or vectors.dimension != manifest.get("dimension")):
         raise rebuild_problem(
-            index_dir, f"is inconsistent ({len(vectors)} vectors of dimension {vectors.dimension}, "
+            index_dir, f"is inconsistent ({n_vectors} vectors of dimension {vectors.dimension}, "
             f"{len(snap.lexical)} BM25 documents, {n_chunks} chunk records)",
         )
     return snap
