@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.chunking import chunk_article
-from qa.corpus import scan_corpus
+import numpy as np
+
+from qa.chunking import Chunk, chunk_article
+from qa.corpus import Article, scan_corpus
 from qa.embedding import Embedder
-from qa.errors import IndexProblem, NoArticles
+from qa.errors import IndexProblem, InvalidInput, NoArticles
 from qa.reader import context_budget
 from qa.settings import Settings
 from qa.stores.generations import (
@@ -192,32 +195,47 @@ def _update_locked(
 
     embedder.warm_up()
     size = chunk_tokens(settings, embedder)
-    chunked = [
-        (a, chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans))
-        for a in to_embed
-    ]
-    texts = [c.text for _, chunks in chunked for c in chunks]
-    vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
-    writer = IndexWriter(settings.index_dir, base, embedder.dimension, settings.vector_store)
-    try:
-        for aid in report.removed + report.updated:
-            writer.remove_article(aid)
-        offset = 0
-        for article, chunks in chunked:
-            writer.add_article(article, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
-        snapshot = writer.commit(
+    with _embedding(settings, embedder, to_embed, size, progress) as batches:
+        writer = IndexWriter(settings.index_dir, base, embedder.dimension, settings.vector_store)
+        try:
+            for aid in report.removed + report.updated:
+                writer.remove_article(aid)
+            for article in to_embed:
+                writer.add_article(article)
+            for chunks, vectors in batches:  # streamed into the vector store as they come
+                writer.add_chunks(chunks, vectors)
+                report.embedded_chunks += len(chunks)
+            snapshot = writer.commit(
             {
                 "embedding_model": embedder.name,
                 "chunking": chunking_settings(settings),
-                "articles": {aid: a.fingerprint for aid, a in new.items()},
-            }
-        )
-    except BaseException:
-        writer.abort()
-        raise
+                    "articles": {aid: a.fingerprint for aid, a in new.items()},
+                }
+            )
+        except BaseException:
+            writer.abort()
+            raise
     del base  # our own lease on the old generation ends here, so it can be collected
-    report.embedded_chunks = len(texts)
     report.chunks = len(snapshot)
     report.seconds = time.perf_counter() - t0
     return snapshot, report
+
+
+@contextmanager
+def _embedding(settings: Settings, embedder: Embedder, articles: list[Article], size: int,
+               progress: Progress | None) -> Iterator[Iterator[tuple[list[Chunk], np.ndarray]]]:
+    """(chunks, vectors) batches of ``articles``: embedded here (``settings.engine`` "local"),
+    or on Ray workers ("ray", `qa.ray_engine.chunk_and_embed`)."""
+    if settings.engine == "local":
+        chunked = [c for a in articles
+                   for c in chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans)]
+        vectors = embedder.encode([c.text for c in chunked],
+                                  progress=(lambda d, t: progress("embed", d, t)) if progress else None)
+        yield iter([(chunked, vectors)] if chunked else [])
+        return
+    if settings.engine != "ray":
+        raise InvalidInput(f"--engine must be local or ray, not {settings.engine!r}")
+    from qa import ray_engine
+
+    with ray_engine.connected(settings):
+        yield ray_engine.chunk_and_embed(settings, articles, size)

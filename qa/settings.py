@@ -62,7 +62,13 @@ class Settings:
     max_question_chars: int = 1000
     max_file_bytes: int = 20_000_000  # larger corpus files are skipped with a warning
     max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)
-    threads: int = 0  # torch threads; 0: leave torch's default
+    threads: int = 0  # torch threads; 0: leave torch's default (1 in each Ray worker)
+    # Where `qa index` embeds and `qa batch` answers (qa.ray_engine): "local" (this process) or
+    # "ray" (Ray workers). ray_address "": start Ray on this machine; else a cluster to join
+    # ("auto", "ray://head:10001"). workers 0: one per CPU Ray offers.
+    engine: str = "local"
+    ray_address: str = ""
+    workers: int = 0
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
