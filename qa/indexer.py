@@ -3,6 +3,7 @@
 Articles are compared by fingerprint: new and changed articles are chunked and embedded,
 removed ones leave the index, unchanged ones are not embedded again. Embedding is the expensive
 step (seconds per article on a CPU), so adding one article to a large corpus costs one article.
+It runs in this process, or on Ray workers (``Settings.engine`` "ray", `qa.ray_engine`).
 """
 
 from __future__ import annotations
@@ -226,15 +227,15 @@ def _embedding(settings: Settings, embedder: Embedder, articles: list[Article], 
                progress: Progress | None) -> Iterator[Iterator[tuple[list[Chunk], np.ndarray]]]:
     """(chunks, vectors) batches of ``articles``: embedded here (``settings.engine`` "local"),
     or on Ray workers ("ray", `qa.ray_engine.chunk_and_embed`)."""
-    if settings.engine == "local":
+    if settings.engine not in ("local", "ray"):
+        raise InvalidInput(f"--engine must be local or ray, not {settings.engine!r}")
+    if settings.engine == "local" or not articles:  # nothing to embed: no Ray to start
         chunked = [c for a in articles
                    for c in chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans)]
         vectors = embedder.encode([c.text for c in chunked],
                                   progress=(lambda d, t: progress("embed", d, t)) if progress else None)
         yield iter([(chunked, vectors)] if chunked else [])
         return
-    if settings.engine != "ray":
-        raise InvalidInput(f"--engine must be local or ray, not {settings.engine!r}")
     from qa import ray_engine
 
     with ray_engine.connected(settings):

@@ -65,11 +65,12 @@ def connected(settings: Settings) -> Iterator[None]:
     runtime_env = {"py_modules": [str(Path(qa.__file__).parent)],
                    "env_vars": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
                                 "TOKENIZERS_PARALLELISM": "false"}}
+    # Ray's own INFO lines (start-up, Ray Data's progress log) would bury qa's output.
+    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if settings.ray_address:
-        ray.init(address=settings.ray_address, runtime_env=runtime_env, log_to_driver=False)
+        ray.init(address=settings.ray_address, runtime_env=runtime_env, **quiet)
     else:
-        ray.init(num_cpus=settings.workers or None, runtime_env=runtime_env, include_dashboard=False,
-                 log_to_driver=False)
+        ray.init(num_cpus=settings.workers or None, runtime_env=runtime_env, include_dashboard=False, **quiet)
     try:
         yield
     finally:
