@@ -102,7 +102,7 @@ def child_search(store: str, size: int, n_queries: int) -> list[dict]:
 
     t0 = time.perf_counter()
     rows = []
-    server_mb = None
+    server_mb = nlist = None
     if store == "faiss-flat":
         from qa.stores.faiss_store import FaissVectorStore
 
@@ -125,7 +125,7 @@ def child_search(store: str, size: int, n_queries: int) -> list[dict]:
                 return index.search(q, K)
             return search
 
-        variants = {f"nprobe {p}, nlist {nlist}": at(p) for p in (8, 32)}
+        variants = {f"nprobe {p}": at(p) for p in (8, 32)}
     else:
         from qa.stores import milvus_store
 
@@ -154,7 +154,7 @@ def child_search(store: str, size: int, n_queries: int) -> list[dict]:
                      "p50_ms": round(percentile(lat, 50), 3), "p95_ms": round(percentile(lat, 95), 3),
                      f"recall@{K}": round(recall, 4), "build_s": round(build_s, 1),
                      "memory_mb": round(memory, 1), "vectors_mb": round(vectors.nbytes / 2**20, 1),
-                     "server_mb": server_mb})
+                     "server_mb": server_mb, "nlist": nlist if store == "faiss-ivf" else None})
     if store == "milvus-lite":
         milvus_store.close_clients()
         shutil.rmtree(WORK / f"milvus-{size}", ignore_errors=True)
@@ -247,14 +247,23 @@ def plot(rows: list[dict], png: Path) -> None:
     fig.savefig(png, dpi=110)
 
 
+def _ms(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.3g}"
+
+
 def markdown(data: dict) -> str:
     parts = ["# Scale-out: vector stores at 10k-1M chunks, index builds on Ray\n"]
     if data.get("search"):
         parts.append(f"## Search (1 thread, one query at a time, top {K}; clustered synthetic 384-d unit vectors)\n")
         parts.append(table(["store", "chunks", "p50 ms", "p95 ms", f"recall@{K} vs exact", "build s",
                             "memory MB", "raw vectors MB"],
-                           [[r["store"], f"{r['size']:,}", r["p50_ms"], r["p95_ms"], r[f"recall@{K}"], r["build_s"],
-                             r["memory_mb"], r["vectors_mb"]] for r in data["search"]], decimals=3))
+                           [[r["store"].replace(")", f", nlist {r['nlist']})") if r.get("nlist") else r["store"],
+                             f"{r['size']:,}", _ms(r["p50_ms"]), _ms(r["p95_ms"]), f"{r[f'recall@{K}']:.3f}",
+                             f"{r['build_s']:.1f}", f"{r['memory_mb']:,.0f}", f"{r['vectors_mb']:,.0f}"]
+                            for r in data["search"]]))
+        parts.append("\nMemory: FAISS, the index's serialised size; Milvus Lite, the resident memory its rows "
+                     "add to the process its server runs in (the empty server itself: "
+                     + ", ".join(f"{r['server_mb']} MB" for r in data["search"] if r.get("server_mb")) + ").")
         parts.append("\n![latency and memory against size](scale.png)\n")
     if data.get("build"):
         b = data["build"]
@@ -272,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="queries timed per store and size")
     parser.add_argument("--articles", type=int, default=200, help="BBC articles for the build part")
     parser.add_argument("--threads", type=int, default=1, help="torch / BLAS / FAISS threads (default 1)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite scale.md and scale.png from scale.json (no measuring)")
     parser.add_argument("--child", choices=STORES, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -282,12 +293,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(child_search(args.child, args.size, args.queries)))
         return 0
+    if args.report_only:
+        data = json.loads((RESULTS / "scale.json").read_text())
+        plot(data["search"], RESULTS / "scale.png")
+        m = data["machine"]
+        (RESULTS / "scale.md").write_text(markdown(data) + "\n\n" + " · ".join(
+            f"`{r['command']}` ({r['date']}, commit {r['commit']})" for r in data.get("runs", []))
+            + f" · {m['cpu']}, {m['cores']} cores, load average {m.get('load_average_1min', '?')}\n")
+        return 0
     path = data_file("news/bbc-2004-2005.jsonl")
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     records = spread(records, args.articles)
     previous = RESULTS / "scale.json"
     data = json.loads(previous.read_text()) if previous.exists() else {}
-    data = {k: data[k] for k in ("search", "build") if k in data}
+    runs = [r for r in data.get("runs", []) if r.get("part") != args.part]
+    data = {k: data[k] for k in ("search", "build", "seeds") if k in data}
     if args.part in ("build", "both"):
         data["build"] = build_part(records)
     if args.part in ("search", "both"):
@@ -297,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         data["seeds"] = int(np.load(SEEDS).shape[0])
         RESULTS.mkdir(parents=True, exist_ok=True)
         plot(data["search"], RESULTS / "scale.png")
+    from common import git_commit
+
+    data["runs"] = runs + [{"part": args.part, "command": command_line(), "date": time.strftime("%Y-%m-%d %H:%M"),
+                            "commit": git_commit()}]
     write_results("scale", data, markdown(data), command_line())
     return 0
 
