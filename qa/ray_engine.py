@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,12 +126,15 @@ def chunk_and_embed(settings: Settings, articles: Sequence[Article], chunk_token
     ray = _ray()
     if not articles:
         return
+    # Ray Data draws progress bars on a terminal; elsewhere (a log, a test) it logs its
+    # progress at INFO every few seconds, whatever ray.init was told: off there.
+    ray.data.DataContext.get_current().enable_progress_bars = sys.stderr.isatty()
     texts = {a.id: a.text for a in articles}
     workers = min(worker_count(settings), len(articles))
     dataset = ray.data.from_items([{"id": a.id, "text": a.text} for a in articles])
     dataset = dataset.map_batches(
         ChunkAndEmbed, fn_constructor_args=(settings, chunk_tokens), batch_size=articles_per_batch,
-        concurrency=workers, num_cpus=1,
+        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
     )
     for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
         chunks = [Chunk(str(a), int(i), int(s), int(e), texts[str(a)][int(s):int(e)])
