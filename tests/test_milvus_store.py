@@ -9,8 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("pymilvus")
-
 from qa.errors import IndexProblem
 from qa.indexer import open_index, update_index
 from qa.retrieval import Retriever

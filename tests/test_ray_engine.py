@@ -11,8 +11,6 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("ray")
-
 from qa import ray_engine
 from qa.assistant import Assistant
 from qa.batch import AnswerWriter, answer_file, read_questions, run_batch
