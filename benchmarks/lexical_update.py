@@ -1,6 +1,6 @@
 """What the BM25 part costs an index update, and a lexical query, at 1k / 10k / 100k chunks.
 
-`qa index` rebuilds the BM25 index (`qa.lexical.Bm25Store`) from every chunk text of the new
+`qa index` rebuilds the BM25 index (`qa.stores.lexical.Bm25Store`) from every chunk text of the new
 generation at each update, because BM25's statistics are corpus-wide. This measures that cost
 as the index grows: build (tokenise, stem, score) and save, then load (what each process does
 when it opens the new generation), and the p50 / p95 of one lexical search, over real news chunk
@@ -40,7 +40,7 @@ def chunk_texts(n_articles: int | None) -> list[str]:
 
 
 def measure(texts: list[str], n: int, questions: list[str]) -> dict:
-    from qa.lexical import Bm25Store
+    from qa.stores.lexical import Bm25Store
 
     docs = [texts[i % len(texts)] for i in range(n)]
     folder = Path(tempfile.mkdtemp(prefix="bm25-"))

@@ -140,7 +140,7 @@ def build_benchmark(work: Path, threads: int) -> dict:
 def real_vectors(index_dir: Path) -> np.ndarray:
     import faiss
 
-    from qa.store import read_manifest
+    from qa.stores.generations import read_manifest
 
     manifest = read_manifest(index_dir)
     index = faiss.read_index(str(index_dir / manifest["generation"] / "vectors.faiss"))
@@ -165,7 +165,7 @@ def build_scaled_index(n: int, records: list[dict], base: np.ndarray, work: Path
     from qa.embedding import Embedder
     from qa.indexer import chunk_tokens, chunking_settings
     from qa.settings import Settings
-    from qa.store import FORMAT_VERSION, IndexWriter, read_manifest
+    from qa.stores.generations import FORMAT_VERSION, IndexWriter, read_manifest
 
     index_dir = work / f"index-{n}-from-{len(base)}"  # the real vectors it grew from
     manifest = read_manifest(index_dir) if index_dir.exists() else None
@@ -207,7 +207,7 @@ def time_queries(fn, queries, repeat_first: int = 3) -> list[float]:
 def scale_benchmark(sizes: list[int], records: list[dict], base: np.ndarray, n_queries: int) -> dict:
     from qa.embedding import Embedder
     from qa.retrieval import Retriever
-    from qa.store import load_snapshot, read_manifest
+    from qa.stores.generations import load_snapshot, read_manifest
 
     questions_file = data_file("newsqa/realtimeqa-questions-2020-2022.jsonl")
     questions = [json.loads(line).get("question_sentence", "")

@@ -37,7 +37,8 @@ from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
 from qa.settings import Settings
-from qa.store import ArticleInfo, IndexSnapshot
+from qa.stores.generations import IndexSnapshot
+from qa.stores.metadata import ArticleInfo
 
 log = logging.getLogger(__name__)
 

@@ -46,6 +46,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -483,6 +484,40 @@ def _csv_row(header: list[str], record: list[str]) -> dict | None:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What asking one question gave: its answer row (`qa.answer.Answer.to_dict`), or the
+    problem that refused it. ``row`` is None too for a turn asked again only to rebuild a
+    resumed conversation's history."""
+
+    question: BatchQuestion
+    row: dict | None
+    problem: Problem | None = None
+    ms: float = 0.0
+
+
+def ask_group(assistant, group: Sequence[BatchQuestion], done: set[str] | dict, filters=None) -> Iterator[Asked]:
+    """Ask a single question, or a conversation's turns in order with the earlier turns as
+    history; yields each outcome as soon as it is known. Turns whose id is in ``done`` are asked
+    (for the history) but yield no row. ``filters``: a `qa.filters.Filters` every question is
+    scoped to (None: all articles)."""
+    history: list[Turn] = []
+    for q in group:
+        started = time.perf_counter()
+        try:
+            answer = (assistant.ask(q.question, history=tuple(history), filters=filters) if filters
+                      else assistant.ask(q.question, history=tuple(history)))
+        except InvalidQuestion as exc:
+            yield Asked(q, None, Problem(q.line, f"question '{q.id}' refused: {exc}"))
+            continue
+        history.append(Turn(q.question, answer))
+        if q.id not in done:
+            # Without the models' loading (the first question's): that is start-up, not answering.
+            ms = (time.perf_counter() - started) * 1000 - answer.timings_ms.get("load", 0.0)
+            row = answer.to_dict() | {"answers": None if q.answers is None else list(q.answers)}
+            yield Asked(q, row, ms=max(0.0, ms))
+
+
 def run_batch(
     assistant,
     questions: Sequence[BatchQuestion],
@@ -490,6 +525,7 @@ def run_batch(
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
     filters=None,
+    engine: str = "local",
 ) -> BatchResult:
     """Ask every question not yet in ``writer.done`` and write the answers as they come.
 
@@ -505,6 +541,10 @@ def run_batch(
         on_problem: called with each question the assistant refused (e.g. too long); such
             questions are skipped, as malformed rows are.
         filters: a `qa.filters.Filters` every question is scoped to (None: all articles).
+        engine: "local" (this process, in file order) or "ray": questions and conversations
+            spread over Ray workers, each with its own Assistant built from
+            ``assistant.settings`` (`qa.ray_engine`); rows are written in the order they
+            finish, so ``--resume`` holds the same way.
 
     Returns:
         A `BatchResult` (``questions_file`` is left empty for the caller to fill in); scores are
@@ -514,36 +554,25 @@ def run_batch(
 
     result = BatchResult(questions_file="", answers_file=str(writer.path), questions=len(questions))
     result.resumed = sum(1 for q in questions if q.id in writer.done)
+    pending = [g for g in _groups(questions) if not all(q.id in writer.done for q in g)]
     bar = tqdm(
         total=len(questions), initial=result.resumed, unit="q", desc="questions",
         disable=not progress, dynamic_ncols=True,
     )
     t0 = time.perf_counter()
     try:
-        for group in _groups(questions):
-            if all(q.id in writer.done for q in group):
-                continue
-            history: list[Turn] = []
-            for q in group:
-                started = time.perf_counter()
-                try:
-                    answer = (assistant.ask(q.question, history=tuple(history), filters=filters) if filters
-                              else assistant.ask(q.question, history=tuple(history)))
-                except InvalidQuestion as exc:
-                    problem = Problem(q.line, f"question '{q.id}' refused: {exc}")
-                    result.problems.append(problem)
+        with _outcomes(assistant, pending, set(writer.done), engine, filters) as outcomes:
+            for asked in outcomes:
+                q = asked.question
+                if asked.problem is not None:
+                    result.problems.append(asked.problem)
                     if on_problem:
-                        on_problem(problem)
+                        on_problem(asked.problem)
                     if q.id not in writer.done:
                         bar.update(1)
                     continue
-                history.append(Turn(q.question, answer))
-                if q.id in writer.done:
-                    continue  # asked again only to rebuild the conversation's history
-                writer.write(q.id, answer.to_dict() | {"answers": None if q.answers is None else list(q.answers)})
-                # Without the models' loading (the first question's): that is start-up, not answering.
-                load_ms = answer.timings_ms.get("load", 0.0)
-                result.latencies_ms.append(max(0.0, (time.perf_counter() - started) * 1000 - load_ms))
+                writer.write(q.id, asked.row)
+                result.latencies_ms.append(asked.ms)
                 result.written += 1
                 bar.update(1)
     finally:
@@ -554,6 +583,33 @@ def run_batch(
     result.tentative = sum(1 for row in rows if row.get("found") and row.get("tentative"))
     result.scores = score_rows(questions, writer.done)
     return result
+
+
+@contextmanager
+def _outcomes(assistant, groups: list[list[BatchQuestion]], done: set[str], engine: str,
+              filters=None) -> Iterator[Iterator[Asked]]:
+    """The outcomes of asking ``groups``, here or on Ray workers (see `run_batch`)."""
+    if engine == "local":
+        yield (asked for group in groups for asked in ask_group(assistant, group, done, filters))
+        return
+    if engine != "ray":
+        raise InvalidInput(f"--engine must be local or ray, not {engine!r}")
+    from qa import ray_engine
+
+    settings = assistant.settings
+    if settings.vector_store.startswith("milvus:") and "://" not in settings.vector_store:
+        raise InvalidInput(
+            "qa batch --engine ray opens the index in several processes, and a Milvus Lite file "
+            "serves one: use --engine local, a Milvus server (--vector-store milvus:http://host:19530) "
+            "or the FAISS default.")
+    if groups:
+        assistant.snapshot()  # built here, once, if there is none yet (not by every worker)
+    with ray_engine.connected(settings):
+        answered = ray_engine.ask_groups_on_ray(settings, groups, done, filters)
+        try:
+            yield (asked for outcome in answered for asked in outcome)
+        finally:
+            answered.close()  # its workers stop now, while Ray is still up
 
 
 def _groups(questions: Sequence[BatchQuestion]) -> Iterator[list[BatchQuestion]]:
@@ -604,9 +660,10 @@ def answer_file(
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
     filters=None,
+    engine: str = "local",
 ) -> BatchResult:
     """Read a questions file, answer it into ``answers_path`` and write the JSON report
-    (``filters``: see `run_batch`).
+    (``filters``, ``engine``: see `run_batch`).
 
     The report is written to ``report_path`` (default: `default_report_path`) when the
     questions carry reference answers or when ``report_path`` is given.
@@ -623,7 +680,7 @@ def answer_file(
             on_problem(problem)
     with AnswerWriter(answers_path, resume=resume, overwrite=overwrite) as writer:
         result = run_batch(assistant, questions, writer, progress=progress, on_problem=on_problem,
-                           filters=filters)
+                           filters=filters, engine=engine)
     result.questions_file = str(questions_path)
     result.problems = problems + result.problems
     if result.scores is not None or report_path is not None:
@@ -672,7 +729,7 @@ def format_summary(result: BatchResult) -> str:
 
 def register_cli(sub) -> None:
     """Add ``qa batch`` to the ``qa`` command's subparsers."""
-    from qa.cli import add_common_options, add_filter_options
+    from qa.cli import add_common_options, add_engine_options, add_filter_options
 
     p = sub.add_parser(
         "batch", help="answer a file of questions (.txt, .csv, .jsonl)",
@@ -688,6 +745,7 @@ def register_cli(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="ANSWERS", help="answers file: .jsonl or .csv")
     add_common_options(p)
     add_filter_options(p)
+    add_engine_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run: skip the questions already in ANSWERS")
     p.add_argument("--overwrite", action="store_true", help="replace ANSWERS if it exists")
@@ -714,6 +772,7 @@ def _cmd_batch(args) -> int:
         assistant, args.questions, args.output, resume=args.resume, overwrite=args.overwrite,
         report_path=args.report, progress=not args.no_progress, on_problem=warn,
         filters=filters_from(args),
+        engine=assistant.settings.engine,
     )
     print(terminal_text(format_summary(result)))
     if result.scores is not None or args.report:

@@ -71,6 +71,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         index_dir=Path(getattr(args, "index", None) or defaults.index_dir).absolute(),
         reader_model=getattr(args, "reader", None),
         embedding_model=getattr(args, "embedding_model", None),
+        vector_store=getattr(args, "vector_store", None),
+        engine=getattr(args, "engine", None),
+        ray_address=getattr(args, "ray_address", None),
+        workers=getattr(args, "workers", None),
         top_k=getattr(args, "top_k", None),
         retrieval=getattr(args, "retrieval", None),
         no_answer_threshold=getattr(args, "threshold", None),
@@ -83,6 +87,10 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
     p.add_argument("--index", metavar="DIR", help="index folder (default: index/)")
     p.add_argument("--embedding-model", metavar="NAME",
                    help="sentence-transformers model, folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--vector-store", metavar="STORE",
+                   help="where the vectors live: faiss (the default: files in the index folder), "
+                   "milvus:PATH.db (a Milvus Lite file) or milvus:http://host:19530 (a Milvus "
+                   "server or cluster); see README 'Scale-out'")
     if reader:
         p.add_argument("--reader", metavar="PATH",
                        help="extractive QA checkpoint, folder or hub id (default: the reader "
@@ -116,6 +124,18 @@ def filters_from(args: argparse.Namespace):
     return filters or None
 
 
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """--engine/--ray-address/--workers: where the heavy work runs (qa index, qa batch)."""
+    p.add_argument("--engine", choices=("local", "ray"),
+                   help="run the work in this process (local, the default) or on Ray workers "
+                   "(ray; see README 'Scale-out')")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --engine ray: a Ray cluster to join (auto, ray://head:10001); "
+                   "default: start Ray on this machine")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="with --engine ray: workers to run (default: one per CPU Ray offers)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -135,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "a second update waits for the first.")
     add_common_options(p, reader=False)
     p.add_argument("--rebuild", action="store_true",
-                   help="rebuild from scratch (needed after changing the embedding model or chunking)")
+                   help="rebuild from scratch (needed after changing the embedding model, chunking "
+                   "or vector store)")
+    add_engine_options(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer a question, with citations and who says each answer",

@@ -3,23 +3,27 @@
 Articles are compared by fingerprint: new and changed articles are chunked and embedded,
 removed ones leave the index, unchanged ones are not embedded again. Embedding is the expensive
 step (seconds per article on a CPU), so adding one article to a large corpus costs one article.
+It runs in this process, or on Ray workers (``Settings.engine`` "ray", `qa.ray_engine`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.chunking import chunk_article
-from qa.corpus import scan_corpus
+import numpy as np
+
+from qa.chunking import Chunk, chunk_article
+from qa.corpus import Article, scan_corpus
 from qa.embedding import Embedder
-from qa.errors import IndexProblem, NoArticles
+from qa.errors import IndexProblem, InvalidInput, NoArticles
 from qa.reader import context_budget
 from qa.settings import Settings
-from qa.store import (
+from qa.stores.generations import (
     IndexSnapshot,
     IndexWriter,
     check_compatible,
@@ -105,7 +109,8 @@ def open_index(settings: Settings, embedder: Embedder, dimension: int | None = N
         manifest = read_manifest(index_dir)
         if manifest is None:
             return None
-        check_compatible(manifest, embedder.name, chunking_settings(settings), index_dir, dimension)
+        check_compatible(manifest, embedder.name, chunking_settings(settings), index_dir, dimension,
+                         vector_store=settings.vector_store)
         try:
             return load_snapshot(index_dir, manifest, stamp)
         except IndexProblem:
@@ -124,7 +129,7 @@ def update_index(
 ) -> tuple[IndexSnapshot, IndexReport]:
     """Make the index match ``settings.corpus_dir``; return the new snapshot and a report.
 
-    One process updates an index at a time: this waits for `qa.store.writer_lock` (logging
+    One process updates an index at a time: this waits for `qa.stores.generations.writer_lock` (logging
     that it waits), then works from what the previous writer committed. Old generations that
     no process reads any more are removed on the way.
 
@@ -195,35 +200,50 @@ def _update_locked(
         progress("loading the embedding model", 0, 0)
     embedder.warm_up()
     size = chunk_tokens(settings, embedder)
-    chunked = []
-    for n, a in enumerate(to_embed, 1):
-        chunked.append((a, chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans)))
-        if progress:
-            progress("chunk", n, len(to_embed))
-    texts = [c.text for _, chunks in chunked for c in chunks]
-    vectors = embedder.encode(texts, progress=(lambda d, t: progress("embed", d, t)) if progress else None)
-    if progress:
-        progress("saving the index", 0, 0)
-    writer = IndexWriter(settings.index_dir, base, embedder.dimension)
-    try:
-        for aid in report.removed + report.updated:
-            writer.remove_article(aid)
-        offset = 0
-        for article, chunks in chunked:
-            writer.add_article(article, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
-        snapshot = writer.commit(
-            {
+    with _embedding(settings, embedder, to_embed, size, progress) as batches:
+        writer = IndexWriter(settings.index_dir, base, embedder.dimension, settings.vector_store)
+        try:
+            for aid in report.removed + report.updated:
+                writer.remove_article(aid)
+            for article in to_embed:
+                writer.add_article(article)
+            for chunks, vectors in batches:  # streamed into the vector store as they come
+                writer.add_chunks(chunks, vectors)
+                report.embedded_chunks += len(chunks)
+            snapshot = writer.commit({
                 "embedding_model": embedder.name,
                 "chunking": chunking_settings(settings),
                 "articles": {aid: a.fingerprint for aid, a in new.items()},
-            }
-        )
-    except BaseException:
-        writer.abort()
-        raise
+            })
+        except BaseException:
+            writer.abort()
+            raise
     del base  # our own lease on the old generation ends here, so it can be collected
-    report.embedded_chunks = len(texts)
     report.chunks = len(snapshot)
     report.seconds = time.perf_counter() - t0
     return snapshot, report
+
+
+@contextmanager
+def _embedding(settings: Settings, embedder: Embedder, articles: list[Article], size: int,
+               progress: Progress | None) -> Iterator[Iterator[tuple[list[Chunk], np.ndarray]]]:
+    """(chunks, vectors) batches of ``articles``: embedded here (``settings.engine`` "local"),
+    or on Ray workers ("ray", `qa.ray_engine.chunk_and_embed`)."""
+    if settings.engine not in ("local", "ray"):
+        raise InvalidInput(f"--engine must be local or ray, not {settings.engine!r}")
+    if settings.engine == "local" or not articles:  # nothing to embed: no Ray to start
+        chunked = []
+        for n, a in enumerate(articles, 1):
+            chunked.extend(chunk_article(a.id, a.text, size, settings.chunk_overlap_tokens, embedder.token_spans))
+            if progress:
+                progress("chunk", n, len(articles))
+        vectors = embedder.encode([c.text for c in chunked],
+                                  progress=(lambda d, t: progress("embed", d, t)) if progress else None)
+        if progress:
+            progress("saving the index", 0, 0)
+        yield iter([(chunked, vectors)] if chunked else [])
+        return
+    from qa import ray_engine
+
+    with ray_engine.connected(settings):
+        yield ray_engine.chunk_and_embed(settings, articles, size)

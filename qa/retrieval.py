@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.embedding import Embedder
-from qa.store import ChunkRecord, IndexSnapshot
+from qa.stores.generations import IndexSnapshot
+from qa.stores.metadata import ChunkRecord
 
 MODES = ("dense", "lexical", "hybrid")
 

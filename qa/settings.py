@@ -43,6 +43,10 @@ class Settings:
     # question allowed (255 at 384/128). Consecutive chunks repeat >= chunk_overlap_tokens.
     chunk_tokens: int = 0
     chunk_overlap_tokens: int = 48
+    # Where the vectors live (qa.stores.vectors): "faiss" (files in index_dir; no server),
+    # "milvus:PATH.db" (a Milvus Lite file) or "milvus:http://host:19530" (a Milvus server or
+    # cluster). An index built with one store is refused with another (rebuild it).
+    vector_store: str = "faiss"
     top_k: int = 8  # chunks retrieved per question
     # "dense" (embeddings), "lexical" (BM25) or "hybrid" (both, reciprocal rank fusion); see
     # qa.retrieval and README "Retrieval" for when to use which, and the measurements.
@@ -70,7 +74,13 @@ class Settings:
     max_question_chars: int = 1000
     max_file_bytes: int = 20 * 1024 * 1024  # larger corpus files are skipped with a warning (20 MiB)
     max_upload_bytes: int = 5 * 1024 * 1024  # web uploads (5 MiB)
-    threads: int = 0  # torch threads; 0: leave torch's default
+    threads: int = 0  # torch threads; 0: leave torch's default (1 in each Ray worker)
+    # Where `qa index` embeds and `qa batch` answers (qa.ray_engine): "local" (this process) or
+    # "ray" (Ray workers). ray_address "": start Ray on this machine; else a cluster to join
+    # ("auto", "ray://head:10001"). workers 0: one per CPU Ray offers.
+    engine: str = "local"
+    ray_address: str = ""
+    workers: int = 0
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

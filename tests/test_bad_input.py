@@ -201,7 +201,7 @@ def test_random_unicode_is_stored_and_read_back_after_the_documented_cleaning(em
         assert all(ch in "\n" or not (0 <= ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) for ch in stored)
         info = next(a for a in snap.articles() if a.id == article.id)
         assert (info.title, info.path) == (article.title, "r.jsonl")
-        ids = [i for i, in snap._db().execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
+        ids = [i for i, in snap.metadata._db().execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
         for rec in snap.chunk_records(ids).values():
             assert rec.chunk.text == stored[rec.chunk.start : rec.chunk.end]
 

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ["reader_squad.py", "open_domain.py", "off_topic.py", "retrieval_beir.py", "speed_scale.py", "claims.py",
            "lexical_update.py", "news_answerability.py",
-           "html_extraction.py"]
+           "html_extraction.py", "scale.py"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -9,7 +9,7 @@ from qa.candidates import CandidateBuilder, same_answer
 from qa.chunking import Chunk
 from qa.reader import Calibration, ReaderOutput, Span
 from qa.retrieval import Passage
-from qa.store import ChunkRecord
+from qa.stores.metadata import ChunkRecord
 
 TEXT = ("Fans gathered on the roof of the Marlow Tower on Saturday night. About 20,000 people watched "
         "the fireworks from the Marlow Tower, the old grain store. Police said 1,500 officers were on duty.")

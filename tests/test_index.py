@@ -8,7 +8,8 @@ import pytest
 
 from qa.errors import IndexProblem, NoArticles
 from qa.indexer import chunking_settings, open_index, update_index
-from qa.store import FORMAT_VERSION, MANIFEST, FaissVectorStore
+from qa.stores.faiss_store import FaissVectorStore
+from qa.stores.generations import FORMAT_VERSION, MANIFEST
 
 SECOND = "Floods in Valencia\n\nFlash floods in Valencia killed at least 200 people in October 2024, officials said.\n"
 

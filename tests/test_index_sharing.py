@@ -22,7 +22,8 @@ from qa.embedding import Embedder
 from qa.errors import IndexProblem
 from qa.indexer import open_index, update_index
 from qa.settings import Settings
-from qa.store import MANIFEST, WRITER_LOCK, FaissVectorStore
+from qa.stores.faiss_store import FaissVectorStore
+from qa.stores.generations import MANIFEST, WRITER_LOCK
 from tests.conftest import running_app
 
 ROOT = Path(__file__).resolve().parent.parent

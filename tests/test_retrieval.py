@@ -11,10 +11,10 @@ from qa.assistant import Assistant
 from qa.embedding import Embedder
 from qa.errors import IndexProblem
 from qa.indexer import open_index, update_index
-from qa.lexical import Bm25Store
 from qa.retrieval import Retriever
 from qa.settings import Settings
-from qa.store import MANIFEST
+from qa.stores.generations import MANIFEST
+from qa.stores.lexical import Bm25Store
 from tests.conftest import SAMPLE_ARTICLE
 
 # 110 words but 392 word pieces (tickers and prices): the embedder reads only the first 254.

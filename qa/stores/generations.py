@@ -1,15 +1,18 @@
-"""The index on disk: vectors in FAISS, BM25 in bm25s, chunk and article metadata in SQLite,
-a JSON manifest.
+"""Generations of the index: the manifest, one folder per generation, the writer lock,
+readers' leases and garbage collection.
 
 Layout of ``index/``::
 
     manifest.json        format version, embedding model, dimension, chunking settings,
-                         article fingerprints, and the name of the current generation folder
+                         vector store, article fingerprints, the next free chunk id, and the
+                         name of the current generation folder
     gen-000007/
         vectors.faiss    FAISS IndexIDMap2(IndexFlatIP) over L2-normalised vectors
+                         (`qa.stores.faiss_store`), or vectors.json: where another engine
+                         holds this generation's vectors (`qa.stores.milvus_store`)
         meta.sqlite      articles (id, title, text, url, date, source, fingerprint) and
-                         chunks (faiss id, article id, index, start, end)
-        lexical/         BM25 over the chunk texts (`qa.lexical.Bm25Store`: JSON and .npy
+                         chunks (chunk id, article id, index, start, end) (`qa.stores.metadata`)
+        lexical/         BM25 over the chunk texts (`qa.stores.lexical.Bm25Store`: JSON and .npy
                          arrays written without pickle; ids.npy maps its rows to chunk ids)
 
     writer.lock          held by the one process updating the index (`writer_lock`)
@@ -32,8 +35,9 @@ Many processes share one index (the chat server, ``qa index``, ``qa ask``, a bat
 - Removal renames a generation to ``gen-NNNNNN.deleting-*`` before deleting it, so a removal cut
   short by a kill never leaves something that looks like a generation; the next update finishes it.
 
-The vector part sits behind `VectorStore` (add, remove, search, save, load), the lexical part
-behind `qa.lexical.LexicalStore` (search, save, load), so other engines can take FAISS's and
+The vector part sits behind `qa.stores.vectors.VectorStore` (add, remove, search, save, load;
+FAISS or Milvus, chosen by ``Settings.vector_store``), the lexical part behind
+`qa.stores.lexical.LexicalStore` (search, save, load), so other engines can take FAISS's and
 bm25s's places for corpora that outgrow one machine. No pickle anywhere.
 """
 
@@ -44,23 +48,22 @@ import logging
 import os
 import re
 import shutil
-import sqlite3
-import threading
 import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from qa.chunking import Chunk
 from qa.corpus import Article
 from qa.errors import IndexProblem
-from qa.lexical import Bm25Store, LexicalStore
+from qa.stores import vectors as vector_engines
+from qa.stores.lexical import Bm25Store, LexicalStore
+from qa.stores.metadata import ArticleInfo, ChunkRecord, MetadataReader, MetadataWriter
+from qa.stores.vectors import VectorStore
 
 try:  # POSIX; without it (Windows) there are no leases, and an open generation cannot be renamed
     import fcntl
@@ -76,119 +79,6 @@ WRITER_LOCK = "writer.lock"
 _GEN = re.compile(r"^gen-(\d{6})$")
 _DELETING = re.compile(r"^gen-\d{6}\.deleting-[0-9a-f]+$")
 _MANIFEST_TMP = re.compile(r"^manifest\.json\..+\.tmp$")
-
-
-class VectorStore(Protocol):
-    """What qa needs from a vector index. Ids are int64 chunk ids."""
-
-    dimension: int
-
-    def __len__(self) -> int: ...
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-    def remove(self, ids: np.ndarray) -> None: ...
-    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
-    def vectors_of(self, ids: np.ndarray) -> np.ndarray: ...
-    def save(self, path: Path) -> None: ...
-
-
-class FaissVectorStore:
-    """Exact inner-product search (cosine on normalised vectors) with removable ids.
-
-    Exact search is the right default for news corpora (100k chunks search in a few ms); an
-    IVF or HNSW index could replace it here without touching the callers.
-    """
-
-    FILE = "vectors.faiss"
-
-    def __init__(self, dimension: int, index=None):
-        import faiss
-
-        self.dimension = dimension
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-
-    @classmethod
-    def load(cls, folder: Path) -> FaissVectorStore:
-        import faiss
-
-        index = faiss.read_index(str(folder / cls.FILE))
-        return cls(index.d, index)
-
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
-            raise ValueError(f"expected vectors of dimension {self.dimension}, got {vectors.shape}")
-        self._index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
-
-    def remove(self, ids: np.ndarray) -> None:
-        if len(ids):
-            self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
-
-    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each ``(len(queries), k)``; ``allowed``: search only these ids (a FAISS
-        ID selector, so the k best *of them* come back, not the k best filtered afterwards)."""
-        import faiss
-
-        k = min(k, len(self) if allowed is None else len(allowed))
-        if k <= 0:
-            n = len(queries)
-            return np.zeros((n, 0), np.float32), np.zeros((n, 0), np.int64)
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if allowed is None:
-            return self._index.search(queries, k)
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
-
-    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``ids``, shape ``(len(ids), dimension)`` (to score chunks that
-        another ranking found). Raises RuntimeError (FAISS's) for an id not in the index."""
-        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        for row, i in enumerate(ids):
-            out[row] = self._index.reconstruct(int(i))
-        return out
-
-    def save(self, folder: Path) -> None:
-        import faiss
-
-        faiss.write_index(self._index, str(folder / self.FILE))
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk as stored, joined with what citations need from its article."""
-
-    id: int
-    chunk: Chunk
-    title: str
-    url: str | None
-    date: str | None
-    source: str | None
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    """An indexed article, as listed to users (no text)."""
-
-    id: str
-    title: str
-    path: str
-    url: str | None
-    date: str | None
-    source: str | None
-    chunks: int
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, text TEXT NOT NULL, path TEXT NOT NULL,
-    url TEXT, date TEXT, source TEXT, fingerprint TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
-    idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-"""
 
 
 ManifestStamp = tuple[int, int, int, int]  # (device, inode, mtime ns, size) of manifest.json
@@ -222,7 +112,7 @@ class IndexSnapshot:
         self.vectors = vectors
         self.lexical = lexical
         self.stamp = stamp
-        self._local = threading.local()
+        self.metadata = MetadataReader(folder)
         if lease is not None:
             weakref.finalize(self, os.close, lease)
 
@@ -246,55 +136,23 @@ class IndexSnapshot:
                 f"(the embedding model {self.manifest.get('embedding_model')!r} now gives {dimension})",
             )
 
-    def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            uri = (self.folder / "meta.sqlite").resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self._local.conn = conn
-        return conn
-
     def __len__(self) -> int:
         return len(self.vectors)
 
     def chunk_records(self, ids: Iterable[int]) -> dict[int, ChunkRecord]:
         """Chunks by id, with their text cut from the stored article text."""
-        ids = [int(i) for i in ids]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._db().execute(
-            f"SELECT c.id, c.article_id, c.idx, c.start, c.end, a.title, a.url, a.date, a.source, "
-            f"substr(a.text, c.start + 1, c.end - c.start) FROM chunks c JOIN articles a "
-            f"ON a.id = c.article_id WHERE c.id IN ({marks})",
-            ids,
-        ).fetchall()
-        return {
-            r[0]: ChunkRecord(r[0], Chunk(r[1], r[2], r[3], r[4], r[9]), r[5], r[6], r[7], r[8])
-            for r in rows
-        }
+        return self.metadata.chunk_records(ids)
 
     def chunk_ids_of(self, article_ids: Iterable[str]) -> np.ndarray:
         """The chunk ids of the given articles (int64; empty when none is indexed)."""
-        article_ids = list(article_ids)
-        if not article_ids:
-            return np.zeros(0, np.int64)
-        marks = ",".join("?" * len(article_ids))
-        rows = self._db().execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", article_ids).fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64)
+        return self.metadata.chunk_ids_of(article_ids)
 
     def article_text(self, article_id: str) -> str:
-        row = self._db().execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if row is None:
-            raise KeyError(article_id)
-        return row[0]
+        """Raises KeyError for an id not in the index."""
+        return self.metadata.article_text(article_id)
 
     def articles(self) -> list[ArticleInfo]:
-        rows = self._db().execute(
-            "SELECT a.id, a.title, a.path, a.url, a.date, a.source, COUNT(c.id) FROM articles a "
-            "LEFT JOIN chunks c ON c.article_id = a.id GROUP BY a.id ORDER BY a.title"
-        ).fetchall()
-        return [ArticleInfo(*r) for r in rows]
+        return self.metadata.articles()
 
 
 def rebuild_problem(index_dir: Path, what: str) -> IndexProblem:
@@ -321,9 +179,9 @@ def read_manifest(index_dir: Path) -> dict | None:
 
 
 def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index_dir: Path,
-                     dimension: int | None = None) -> None:
-    """Refuse an index built with another format, embedding model, chunking or (when given)
-    embedding dimension.
+                     dimension: int | None = None, vector_store: str = vector_engines.DEFAULT) -> None:
+    """Refuse an index built with another format, embedding model, chunking, vector store or
+    (when given) embedding dimension.
 
     Raises:
         IndexProblem: "... was built with ...", with the rebuild command.
@@ -335,6 +193,10 @@ def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index
         problems.append(f"embedding model {manifest.get('embedding_model')!r} (settings say {embedding_model!r})")
     if manifest.get("chunking") != chunking:
         problems.append(f"chunking {manifest.get('chunking')} (settings say {chunking})")
+    built_in = manifest.get("vector_store", vector_engines.DEFAULT)  # older manifests: FAISS
+    wanted = vector_engines.normalize(vector_store)
+    if built_in != wanted:
+        problems.append(f"vector store {built_in!r} (settings say {wanted!r})")
     if dimension is not None and manifest.get("dimension") != dimension:
         problems.append(f"embedding dimension {manifest.get('dimension')} (the embedding model "
                         f"{embedding_model!r} now gives {dimension})")
@@ -356,23 +218,24 @@ def load_snapshot(index_dir: Path, manifest: dict, stamp: ManifestStamp | None =
     try:
         lease = _lease(folder)  # first, so that nothing is removed while we read it
         try:
-            vectors = FaissVectorStore.load(folder)
+            vectors = vector_engines.engine(manifest.get("vector_store", vector_engines.DEFAULT)).load(folder)
             lexical = Bm25Store.load(folder)
         except BaseException:
             if lease is not None:
                 os.close(lease)
             raise
         snap = IndexSnapshot(folder, manifest, vectors, lexical, stamp, lease)
-        n_chunks = snap._db().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        n_chunks = snap.metadata.count_chunks()
+        n_vectors = len(snap.vectors)  # a query, for a store in a server
     except IndexProblem:
         raise
-    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite its own, numpy OSError
+    except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError, sqlite, numpy, pymilvus their own
         raise rebuild_problem(index_dir, f"is corrupt or incomplete ({exc})") from exc
     vectors = snap.vectors
-    if (n_chunks != len(vectors) or n_chunks != len(snap.lexical)
+    if (n_chunks != n_vectors or n_chunks != len(snap.lexical)
             or vectors.dimension != manifest.get("dimension")):
         raise rebuild_problem(
-            index_dir, f"is inconsistent ({len(vectors)} vectors of dimension {vectors.dimension}, "
+            index_dir, f"is inconsistent ({n_vectors} vectors of dimension {vectors.dimension}, "
             f"{len(snap.lexical)} BM25 documents, {n_chunks} chunk records)",
         )
     return snap
@@ -411,25 +274,41 @@ def collect_garbage(index_dir: Path) -> list[str]:
     except IndexProblem:
         return []  # the manifest cannot say what is in use: leave everything for the rebuild
     removed = []
+    released: dict[str, list[Path]] = {}  # vector engine -> pointers of generations removed
     for p in sorted(index_dir.iterdir()) if index_dir.is_dir() else []:
         if p.name == current:
             continue
         try:
-            if _DELETING.match(p.name):
-                shutil.rmtree(p, ignore_errors=True)  # renamed only when no reader held it
+            if _DELETING.match(p.name):  # renamed only when no reader held it
+                if (pointer := _vector_pointer(p)) is None:
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    released.setdefault(pointer, []).append(p)
             elif _MANIFEST_TMP.match(p.name):
                 p.unlink(missing_ok=True)  # written by a writer that died before its swap
-            elif not (_GEN.match(p.name) and p.is_dir() and _remove_unleased(p)):
+            elif not (_GEN.match(p.name) and p.is_dir() and _remove_unleased(p, released)):
                 continue
         except OSError as exc:  # tidying up never fails an update; the next one tries again
             log.warning("Could not remove %s: %s", p, exc)
             continue
         removed.append(p.name)
+    if released:
+        live = [p for p in sorted(index_dir.iterdir()) if _GEN.match(p.name) and p.is_dir()]
+        for spec, folders in released.items():
+            try:
+                vector_engines.engine(spec).collect_garbage(folders, live)
+            except Exception as exc:  # noqa: BLE001 - a server away now: the next update retries
+                log.warning("Could not free the vectors of removed generations: %s", exc)
+                continue
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
     return removed
 
 
-def _remove_unleased(folder: Path) -> bool:
-    """Delete a generation folder unless a reader holds its lease; True if it is gone."""
+def _remove_unleased(folder: Path, released: dict[str, list[Path]]) -> bool:
+    """Delete a generation folder unless a reader holds its lease; True if it is gone (or, when
+    its vectors live in another engine, renamed for deletion and added to ``released`` under the
+    engine's name, for `collect_garbage` to free them first)."""
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         if fcntl is not None:
@@ -446,8 +325,21 @@ def _remove_unleased(folder: Path) -> bool:
             return False
     finally:
         os.close(fd)
-    shutil.rmtree(trash, ignore_errors=True)
+    pointer = _vector_pointer(trash)
+    if pointer is None:
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        released.setdefault(pointer, []).append(trash)
     return True
+
+
+def _vector_pointer(folder: Path) -> str | None:
+    """The engine of a generation whose vectors live outside its folder (its ``vectors.json``
+    names it), or None."""
+    try:
+        return json.loads((folder / "vectors.json").read_text(encoding="utf-8"))["engine"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _lease(folder: Path) -> int | None:
@@ -478,61 +370,67 @@ class IndexWriter:
     overwritten).
     """
 
-    def __init__(self, index_dir: Path, base: IndexSnapshot | None, dimension: int):
+    def __init__(self, index_dir: Path, base: IndexSnapshot | None, dimension: int,
+                 vector_store: str = vector_engines.DEFAULT):
+        """``vector_store``: the engine of a new index (``Settings.vector_store``); an update
+        keeps the base generation's."""
         self.index_dir = index_dir
         index_dir.mkdir(parents=True, exist_ok=True)
         existing = [int(m.group(1)) for p in index_dir.iterdir() if (m := _GEN.match(p.name))]
-        self.generation = f"gen-{max(existing, default=0) + 1:06d}"
+        number = max(existing, default=0) + 1
+        self.generation = f"gen-{number:06d}"
         self.folder = index_dir / self.generation
         self.folder.mkdir()
-        if base is not None:
-            shutil.copy2(base.folder / "meta.sqlite", self.folder / "meta.sqlite")
-            self.vectors = FaissVectorStore.load(base.folder)
-        else:
-            self.vectors = FaissVectorStore(dimension)
-        self.db = sqlite3.connect(self.folder / "meta.sqlite")
-        self.db.executescript(_SCHEMA)
-        self._next_id = (self.db.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or 0) + 1
+        self.vector_store = (base.manifest.get("vector_store", vector_engines.DEFAULT) if base is not None
+                             else vector_engines.normalize(vector_store))
+        engine = vector_engines.engine(self.vector_store)
+        try:
+            if base is not None:
+                self.vectors = engine.load_for_update(base.folder, number)
+            else:
+                self.vectors = engine.create(vector_engines.parse(self.vector_store)[1], dimension, number)
+            self.meta = MetadataWriter(self.folder, base.folder if base is not None else None,
+                                       first_id=base.manifest.get("next_chunk_id", 1) if base is not None else 1)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def remove_article(self, article_id: str) -> None:
-        ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        ids = self.meta.remove_article(article_id)
         self.vectors.remove(np.array(ids, dtype=np.int64))
-        self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
 
-    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.id, article.title, article.text, article.path, article.url, article.date,
-             article.source, article.fingerprint),
-        )
-        ids = np.arange(self._next_id, self._next_id + len(chunks), dtype=np.int64)
-        self._next_id += len(chunks)
-        self.db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
-            [(int(i), c.article_id, c.index, c.start, c.end) for i, c in zip(ids, chunks)],
-        )
-        if len(chunks):
-            self.vectors.add(ids, vectors)
+    def add_article(self, article: Article, chunks: list[Chunk] | None = None,
+                    vectors: np.ndarray | None = None) -> None:
+        """Record an article; with its chunks and their vectors (row i is chunk i's), those too
+        (else add them with `add_chunks`)."""
+        self.meta.add_article(article)
+        if chunks:
+            self.add_chunks(chunks, vectors)
+
+    def add_chunks(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Chunks of articles already added, with their vectors (row i is chunk i's)."""
+        if chunks:
+            ids = self.meta.add_chunks(chunks)
+            self.vectors.add(np.array(ids, dtype=np.int64), vectors)
 
     def commit(self, manifest: dict) -> IndexSnapshot:
         """Write everything durably, then switch the manifest to this generation.
 
         Older generations stay: `collect_garbage` removes those no reader holds.
         """
-        self.db.commit()
+        self.meta.commit()
         lexical = self._build_lexical()
-        self.db.close()
+        self.meta.close()
         self.vectors.save(self.folder)
         lexical.save(self.folder)
-        for path in [self.folder / "meta.sqlite", self.folder / FaissVectorStore.FILE,
-                     *lexical.files(self.folder)]:
+        for path in [self.meta.path, *self.vectors.files(self.folder), *lexical.files(self.folder)]:
             _fsync(path)
         _fsync(self.folder / Bm25Store.FOLDER)
         _fsync(self.folder)
         _fsync(self.index_dir)  # the generation's folder entry, before the manifest names it
         manifest = dict(manifest, generation=self.generation, format_version=FORMAT_VERSION,
                         dimension=self.vectors.dimension, chunks=len(self.vectors),
+                        vector_store=self.vector_store, next_chunk_id=self.meta.next_id,
                         updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         # A name of its own ("x": never someone else's file), even though writers are locked.
         tmp = self.index_dir / f"{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
@@ -552,15 +450,18 @@ class IndexWriter:
     def _build_lexical(self) -> Bm25Store:
         """BM25 over every chunk of this generation, rebuilt rather than patched: its
         statistics are corpus-wide (the cost is measured in benchmarks/results/lexical_update.md)."""
-        rows = self.db.execute(
-            "SELECT c.id, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-        ).fetchall()
-        return Bm25Store.build([r[0] for r in rows], [r[1] for r in rows])
+        ids, texts = self.meta.chunk_texts()
+        return Bm25Store.build(ids, texts)
 
     def abort(self) -> None:
+        """Drop this generation; the base generation and its readers are untouched (rows another
+        engine already holds for it are undone by the next update, or dropped now when the
+        store is new)."""
         try:
-            self.db.close()
+            self.meta.close()
+            discard = getattr(self.vectors, "discard", None)
+            if discard is not None:
+                discard()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -9,7 +9,7 @@ the chunk id of each BM25 document. BM25's statistics (document frequencies, ave
 are corpus-wide, so an update rebuilds it from all the chunk texts of the new generation rather
 than patching it: measured at 1k / 10k / 100k chunks in benchmarks/results/lexical_update.md.
 
-The lexical part sits behind `LexicalStore` (search, save, load), like `qa.store.VectorStore`,
+The lexical part sits behind `LexicalStore` (search, save, load), like `qa.stores.vectors.VectorStore`,
 so a search engine can take its place.
 """
 
