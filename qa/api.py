@@ -45,6 +45,10 @@ class AskRequest(BaseModel):
         default_factory=list, max_length=MAX_HISTORY,
         description="earlier answers of this conversation as /api/ask returned them, oldest first",
     )
+    articles: list[str] = Field(default_factory=list, description="search only these article ids")
+    source: str | None = Field(default=None, description="search only articles of this source")
+    since: str | None = Field(default=None, description="search only articles dated on or after YYYY-MM-DD")
+    until: str | None = Field(default=None, description="search only articles dated on or before YYYY-MM-DD")
 
 
 class ArticleChange(BaseModel):
@@ -79,8 +83,12 @@ def add_api(app: FastAPI, assistant, job) -> None:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise HTTPException(422, "history: each item must be an answer as /api/ask returned it "
                                 f"(missing or wrong field {exc})") from exc
+        from qa.filters import Filters
+
+        filters = _call(lambda: Filters(articles=tuple(body.articles), source=body.source,
+                                        since=body.since, until=body.until)) or None
         ready()
-        return _call(lambda: assistant.ask(body.question, history)).to_dict()
+        return _call(lambda: assistant.ask(body.question, history, filters=filters)).to_dict()
 
     @router.get("/articles", summary="The indexed articles, by title")
     def articles() -> list[dict]:
@@ -124,6 +132,16 @@ def add_api(app: FastAPI, assistant, job) -> None:
         return JSONResponse(Health(status=status, index=job.status()).model_dump(), status_code=503)
 
     app.include_router(router)
+
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_request, exc: RequestValidationError):
+        """A body of the wrong shape: one readable message, as every other error has."""
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+                             for e in exc.errors())
+        return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
 
 
 def _call(fn):

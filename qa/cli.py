@@ -271,7 +271,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(terminal_text(render_answer(answer, assistant.no_answer_threshold)))
+        model = assistant.answerability
+        floor = (model.verifier.floor if answer.answerable is not None and model and model.verifier
+                 else assistant.no_answer_threshold)
+        print(terminal_text(render_answer(answer, floor)))
     return 0
 
 
@@ -285,7 +288,7 @@ def cmd_articles(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(a), ensure_ascii=False))
         else:
             meta = ", ".join(x for x in (a.source, a.date) if x)
-            print(terminal_text(f"{a.id}\t{a.title}" + (f" ({meta})" if meta else "") + f"\t{a.chunks} chunks"))
+            print(terminal_text(f"{a.id}\t{a.title}" + (f" ({meta})" if meta else "") + f"\t{a.chunks} chunk{'s' if a.chunks != 1 else ''}"))
     return 0
 
 
@@ -354,10 +357,16 @@ def render_answer(answer: Answer, threshold: float) -> str:
                 lines.append(f"    {alt.answer}   (confidence {alt.score:.2f})")
                 lines += cite_lines(alt.citations, "    ")
     else:
-        lines.append(
-            f"Not in the articles: no passage answers this with enough confidence "
-            f"(best {answer.score:.2f}, threshold {threshold:.2f})."
-        )
+        if answer.scope and not answer.passages:
+            why = f"no indexed article is in the scope: only {answer.scope}"
+        elif answer.answerable is not None:
+            # The verifier decided (qa.answerability): its probability, not the best span's
+            # confidence, is what fell short.
+            why = (f"the articles hold an answer with probability {answer.answerable:.2f}, "
+                   f"under {threshold:.2f}")
+        else:
+            why = f"best {answer.score:.2f}, threshold {threshold:.2f}"
+        lines.append(f"Not in the articles: no passage answers this with enough confidence ({why}).")
         if answer.passages:
             lines.append("  Closest passages:")
             for i, p in enumerate(answer.passages[:3], 1):

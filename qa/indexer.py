@@ -65,8 +65,11 @@ class IndexReport:
             f"{len(self.removed)} removed",
             f"{len(self.unchanged)} unchanged (not embedded again)",
         ]
-        text = (f"Index: {', '.join(parts)}; {self.embedded_chunks} chunks embedded, "
-                f"{self.chunks} chunks in the index ({self.seconds:.1f}s).")
+        def n(k: int) -> str:
+            return f"{k} chunk{'s' if k != 1 else ''}"
+
+        text = (f"Index: {', '.join(parts)}; {n(self.embedded_chunks)} embedded, "
+                f"{n(self.chunks)} in the index ({self.seconds:.1f}s).")
         for path, reason in self.skipped:
             text += f"\nSkipped {path}: {reason}"
         return text

@@ -14,9 +14,10 @@ answer; 0: otherwise, and always 0 when the corpus does not hold the answer). So
   squad        SQuAD v1.1 train questions over 30 of its articles (answerable, Wikipedia),
                and SQuAD v2.0 dev's unanswerable questions over the dev articles
 
-RealTimeQA is split by date: the reader's news fine-tuning (scripts/make_news_training_set.py)
-used 2020, so only 2021 is used here (questions the reader has not seen: their features look as
-they will on new questions); 2022 is held out for the benchmarks
+RealTimeQA is split by date: a reader fine-tuned on news (scripts/make_news_training_set.py)
+has seen 2020, so by default only 2021 is used here (questions the reader has not seen: their
+features look as they will on new questions; the shipped SQuAD reader's model was fitted with
+--years 2020,2021 by the previous version of this script); 2022 is held out for the benchmarks
 (benchmarks/news_answerability.py). SQuAD v1.1 dev, which benchmarks/open_domain.py reports on,
 is never used (v2.0's unanswerable questions are not in it).
 

@@ -143,7 +143,7 @@ def test_an_update_that_fails_half_way_leaves_the_previous_generation_answering(
 
 def test_an_index_built_on_faiss_is_refused_with_milvus_and_the_reverse(cfg, mcfg, embedder):
     update_index(cfg, embedder)
-    with pytest.raises(IndexProblem, match=r"vector store 'faiss' \(settings say 'milvus:.*qa index --rebuild"):
+    with pytest.raises(IndexProblem, match=r"vector store 'faiss' \(settings say 'milvus:.*qa index --rebuild --index \S+ --vector-store milvus:"):
         open_index(mcfg, embedder)
     snap, report = update_index(mcfg, embedder, rebuild=True)
     assert report.rebuilt and (snap.folder / "vectors.json").exists()

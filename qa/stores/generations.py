@@ -155,12 +155,13 @@ class IndexSnapshot:
         return self.metadata.articles()
 
 
-def rebuild_problem(index_dir: Path, what: str) -> IndexProblem:
+def rebuild_problem(index_dir: Path, what: str, vector_store: str = vector_engines.DEFAULT) -> IndexProblem:
     """The one message for an index qa cannot use as it is: what is wrong, and the command
-    that rebuilds it from the articles."""
+    that rebuilds it from the articles (with the vector store the settings ask for)."""
+    store = "" if vector_store == vector_engines.DEFAULT else f" --vector-store {vector_store}"
     return IndexProblem(
         f"The index in {index_dir} {what}. Rebuild it from the articles with: "
-        f"qa index --rebuild --index {index_dir}"
+        f"qa index --rebuild --index {index_dir}{store}"
     )
 
 
@@ -201,7 +202,7 @@ def check_compatible(manifest: dict, embedding_model: str, chunking: dict, index
         problems.append(f"embedding dimension {manifest.get('dimension')} (the embedding model "
                         f"{embedding_model!r} now gives {dimension})")
     if problems:
-        raise rebuild_problem(index_dir, f"was built with {'; '.join(problems)}")
+        raise rebuild_problem(index_dir, f"was built with {'; '.join(problems)}", wanted)
 
 
 def load_snapshot(index_dir: Path, manifest: dict, stamp: ManifestStamp | None = None) -> IndexSnapshot:
