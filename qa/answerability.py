@@ -42,8 +42,27 @@ from pathlib import Path
 ANSWERABILITY_FILE = "answerability.json"
 
 
+class _FeatureVector:
+    """A dataclass of floats is its own feature vector, in field order."""
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f.name)) for f in fields(self)]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+def _linear(values: dict[str, float], names, mean, scale, weights, bias: float) -> float:
+    """bias + w . (x - mean) / scale over the named values (a missing one counts as 0)."""
+    z = bias
+    for name, m, s, w in zip(names, mean, scale, weights):
+        z += w * (values.get(name, 0.0) - m) / (s or 1.0)
+    return z
+
+
 @dataclass(frozen=True)
-class AnswerFeatures:
+class AnswerFeatures(_FeatureVector):
     """The evidence about one candidate answer. Every field is a float, so the dataclass is the
     feature vector (in field order); the model file records the names it was fitted with.
 
@@ -72,16 +91,9 @@ class AnswerFeatures:
     retrieved_terms: float = 0.0  # share of the question's words found in any retrieved passage
     retrieved_names: float = 1.0  # share of its key names found there (1 when it names none)
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f.name)) for f in fields(self)]
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
 
 @dataclass(frozen=True)
-class QuestionFeatures:
+class QuestionFeatures(_FeatureVector):
     """The evidence that the retrieved articles answer a question at all, from its candidates
     that can answer it (`qa.assistant.can_answer`), best first. Every field is a float."""
 
@@ -120,13 +132,6 @@ class QuestionFeatures:
             retrieved_names=top.retrieved_names,
         )
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f.name)) for f in fields(self)]
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
 
 @dataclass(frozen=True)
 class Verifier:
@@ -141,10 +146,7 @@ class Verifier:
     floor: float
 
     def probability(self, features: QuestionFeatures) -> float:
-        values = asdict(features)
-        z = self.bias
-        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
-            z += w * (values.get(name, 0.0) - m) / (s or 1.0)
+        z = _linear(asdict(features), self.features, self.mean, self.scale, self.weights, self.bias)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     @classmethod
@@ -199,11 +201,7 @@ class Answerability:
 
     def logit(self, features: AnswerFeatures) -> float:
         """The ranker's score z of a candidate (higher: more likely the answer)."""
-        values = asdict(features)
-        z = self.bias
-        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
-            z += w * (values.get(name, 0.0) - m) / (s or 1.0)
-        return z
+        return _linear(asdict(features), self.features, self.mean, self.scale, self.weights, self.bias)
 
     def probability(self, features: AnswerFeatures) -> float:
         """The probability that this candidate, shown as the answer, is right (0..1)."""
