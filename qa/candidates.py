@@ -125,6 +125,7 @@ class CandidateBuilder:
         self._article_text = article_text
         self._texts: dict[str, str] = {}
         self._stems: dict[str, set[str]] = {}
+        self._passage_word_stems: dict[str, set[str]] = {}
         self._contexts: dict[tuple[str, int, int], str] = {}
         self._context_word_stems: dict[tuple[str, int, int], set[str]] = {}
         self._related = related
@@ -205,14 +206,13 @@ class CandidateBuilder:
         sims = dict(zip(distinct, (vectors[1:] @ vectors[0]).tolist()))
         return [float(sims[c]) for c in contexts]
 
-    @staticmethod
-    def _coverage(profile: QuestionProfile, passages: Sequence[Passage]) -> tuple[float, float]:
+    def _coverage(self, profile: QuestionProfile, passages: Sequence[Passage]) -> tuple[float, float]:
         """(share of the question's words, share of its key names) found anywhere in the
         retrieved passages: how much of what is asked the articles speak of at all. Key names:
         1.0 when the question names nothing."""
         stems: set[str] = set()
         for p in passages:
-            stems |= word_stems(p.text)
+            stems |= self._passage_stems(p)
         terms = [stem(t) for t in profile.terms]
         names = (sum(mentions(n, stems) for n in profile.key_names) / len(profile.key_names)
                  if profile.key_names else 1.0)
@@ -224,7 +224,7 @@ class CandidateBuilder:
     ) -> AnswerFeatures:
         terms = [stem(t) for t in profile.terms]
         sentence_stems = self._context_stems(best)
-        passage_stems = word_stems(best.passage.text)
+        passage_stems = self._passage_stems(best.passage)
         article_stems = self._article_stems(best.article_id)
         answer_terms = [stem(t) for t in content_terms(best.span.text)]
         type_fit = fits(profile.answer_type, best.span.text)
@@ -303,6 +303,14 @@ class CandidateBuilder:
         if article_id not in self._texts:
             self._texts[article_id] = self._article_text(article_id)
         return self._texts[article_id]
+
+    def _passage_stems(self, passage: Passage) -> set[str]:
+        """The word stems of a retrieved passage, computed once per question (the coverage
+        features and every candidate read in it use them)."""
+        key = passage.record.chunk.id
+        if key not in self._passage_word_stems:
+            self._passage_word_stems[key] = word_stems(passage.text)
+        return self._passage_word_stems[key]
 
     def _article_stems(self, article_id: str) -> set[str]:
         if article_id not in self._stems:

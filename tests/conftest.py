@@ -151,3 +151,19 @@ def sample_assistant(trained_reader, tmp_path_factory):
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
                               reader_model=str(trained_reader)))
 
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright, one per test module (the browser test
+    modules skip, or fail under QA_REQUIRE_BROWSER, when either is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

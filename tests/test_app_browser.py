@@ -18,16 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import running_app
+from tests.conftest import CHROMIUM, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLE = ROOT / "corpus" / "north-korean-troops-russia.txt"
 TRAINED_READER = ROOT / "models" / "reader"
 CARD_QUESTION = "How many containers of munitions has North Korea shipped to Russia?"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 300  # first start: import gradio, load both models, index the sample article
 ANSWER_TIMEOUT_MS = 120_000
 
@@ -89,14 +86,6 @@ def app_url(tmp_path_factory, tiny_reader):
     reader = TRAINED_READER if (TRAINED_READER / "config.json").exists() else tiny_reader
     with running_app(corpus, work / "index", reader, work, START_TIMEOUT_S) as (url, _log):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

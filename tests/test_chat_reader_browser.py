@@ -17,8 +17,6 @@ from tests.conftest import running_app
 from tests.test_app_browser import (
     ANSWER_TIMEOUT_MS,
     CARD_QUESTION,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MISSING,
     SAMPLE_ARTICLE,
     START_TIMEOUT_S,
@@ -51,16 +49,6 @@ def reader_url(tmp_path_factory, trained_reader):
     (corpus / "broken.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     with running_app(corpus, work / "index", trained_reader, work, START_TIMEOUT_S) as (url, _log):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url, wait_for_index: bool = True):
