@@ -53,9 +53,9 @@ def main() -> int:
     for precision in PRECISIONS:
         reader = Reader(args.reader, precision=precision, batch_size=8)
         reader.warm_up()
-        tok = reader._tokenizer
-        ids = tok(long_text, add_special_tokens=False)["input_ids"]
-        q_len = len(tok(question)["input_ids"])
+        tok = reader._tokenizer  # a tokenizers.Tokenizer
+        ids = tok.encode(long_text, add_special_tokens=False).ids
+        q_len = len(tok.encode(question).ids)
         per = 384 - q_len - 1
         passages = [tok.decode(ids[i * per : (i + 1) * per]) for i in range(args.passages)]
         reader.read(question, passages[:8])  # warm-up

@@ -5,10 +5,11 @@ qa embeds offline on a fresh machine. Any sentence-transformers model (hub id or
 named instead in `Settings.embedding_model`; the index records which one built it.
 
 A model folder of the plain kind (a transformer, mean pooling, normalisation: all-MiniLM-L6-v2
-is one) runs with transformers alone (`MeanPoolingEncoder`), giving the vectors
-sentence-transformers gives (tested) without importing sentence-transformers, whose import
-(it pulls in scikit-learn, its trainers and datasets) was a fifth of a cold ``qa ask``
-(benchmarks/results/cold_start.md). Any other model loads through sentence-transformers.
+is one) runs without sentence-transformers (`MeanPoolingEncoder`), giving the vectors
+sentence-transformers gives (tested): its import (it pulls in scikit-learn, its trainers and
+datasets) was a fifth of a cold ``qa ask`` (benchmarks/results/cold_start.md). Its transformer
+runs with `qa.bert` (torch alone) when it is a BERT, as all-MiniLM-L6-v2 is, else with
+transformers. Any other model loads through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ def resolve_model(name: str) -> tuple[str, str]:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors (so inner product = cosine)."""
 
-    def __init__(self, model: str = "", batch_size: int = 64, device: str = "cpu"):
+    def __init__(self, model: str = "", batch_size: int = 64, device: str = "cpu", backend: str = "auto"):
         self.name, self._source = resolve_model(model)
         self.batch_size = batch_size
         self.device = device
+        self.backend = backend  # as `qa.reader.BACKENDS`, for a plain model (`MeanPoolingEncoder`)
         self._model = None
+        self._tokens = None  # the model's `tokenizers.Tokenizer`, no truncation: counts word pieces
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -53,15 +56,20 @@ class Embedder:
             if self._model is not None:
                 return
             try:
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()  # no "Loading weights" bar (as qa.reader)
                 if MeanPoolingEncoder.fits(self._source):
-                    self._model = MeanPoolingEncoder(Path(self._source), device=self.device)
+                    model = MeanPoolingEncoder(Path(self._source), device=self.device, backend=self.backend)
+                    self._tokens = model.tokenizer
                 else:
                     from sentence_transformers import SentenceTransformer
+                    from tokenizers import Tokenizer
+                    from transformers.utils import logging as hf_logging
 
-                    self._model = SentenceTransformer(self._source, device=self.device)
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bar (as qa.reader)
+                    model = SentenceTransformer(self._source, device=self.device)
+                    # Its fast tokenizer's own engine, untouched by the truncation it sets.
+                    self._tokens = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
+                    self._tokens.no_truncation()
+                self._model = model
             except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
                 raise ModelProblem(
                     f"Cannot load the embedding model {self.name!r}: {exc}. Give a local "
@@ -80,17 +88,14 @@ class Embedder:
         """The most word pieces of a text the model reads (``max_seq_length`` less its special
         tokens); it ignores the rest. Loads the model."""
         self.warm_up()
-        special = self._model.tokenizer.num_special_tokens_to_add()
+        special = self._tokens.num_special_tokens_to_add(False)
         return int(self._model.max_seq_length) - special
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """The (start, end) character span of each word piece of ``text``, as the model's
         tokenizer cuts it (for `qa.chunking.chunk_article`). Loads the model."""
         self.warm_up()
-        encoded = self._model.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False,
-        )
-        return [(int(s), int(e)) for s, e in encoded["offset_mapping"]]
+        return [(int(s), int(e)) for s, e in self._tokens.encode(text, add_special_tokens=False).offsets]
 
     def encode(
         self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
@@ -155,17 +160,42 @@ class MeanPoolingEncoder:
             and not extra.get("prompts") and not extra.get("default_prompt_name")
         )
 
-    def __init__(self, folder: Path, device: str = "cpu"):
-        from transformers import AutoModel, AutoTokenizer
+    def __init__(self, folder: Path, device: str = "cpu", backend: str = "auto"):
+        """``backend`` "auto": a BERT model (all-MiniLM-L6-v2 is one) runs with `qa.bert`, torch
+        alone; any other, or "transformers", with transformers' AutoModel."""
+        from tokenizers import Tokenizer
+
+        from qa import bert  # imports torch: only when a model loads
 
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.max_seq_length = int(config["max_seq_length"])
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).to(device).eval()
         self.device = device
+        model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.dimension = int(model_config["hidden_size"])
+        if backend == "auto" and bert.supports(folder, "encoder"):
+            self.model = bert.load(folder, "encoder")
+            self.tokenizer = bert.load_tokenizer(folder)
+            path = folder / "tokenizer_config.json"
+            tokenizer_config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+            pad_token = str(tokenizer_config.get("pad_token", "[PAD]"))
+            pad_id = self.tokenizer.token_to_id(pad_token) or 0
+        else:
+            from transformers import AutoModel, AutoTokenizer
+
+            hf_tokenizer = AutoTokenizer.from_pretrained(folder)
+            self.model = AutoModel.from_pretrained(folder)
+            self.tokenizer = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+            self.tokenizer.no_truncation()
+            self.tokenizer.no_padding()
+            pad_token, pad_id = hf_tokenizer.pad_token, hf_tokenizer.pad_token_id or 0
+        self.model = self.model.to(device).eval()
+        # What sentence-transformers' tokenize does: pad to the longest, cut at max_seq_length.
+        self._batches = Tokenizer.from_str(self.tokenizer.to_str())
+        self._batches.enable_truncation(self.max_seq_length, strategy="longest_first")
+        self._batches.enable_padding(pad_id=pad_id, pad_token=pad_token)
 
     def get_sentence_embedding_dimension(self) -> int:
-        return int(self.model.config.hidden_size)
+        return self.dimension
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, **_ignored) -> np.ndarray:
         """Normalised mean-pooled vectors of ``texts`` (the other `SentenceTransformer.encode`
@@ -174,12 +204,15 @@ class MeanPoolingEncoder:
 
         out = []
         for lo in range(0, len(texts), batch_size):
-            batch = self.tokenizer(list(texts[lo : lo + batch_size]), padding=True, truncation="longest_first",
-                                   max_length=self.max_seq_length, return_tensors="pt").to(self.device)
+            encodings = self._batches.encode_batch(list(texts[lo : lo + batch_size]))
+            batch = {
+                name: torch.tensor([getattr(e, attr) for e in encodings], dtype=torch.long, device=self.device)
+                for name, attr in (("input_ids", "ids"), ("token_type_ids", "type_ids"),
+                                   ("attention_mask", "attention_mask"))
+            }
             with torch.inference_mode():
                 hidden = self.model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().cpu().numpy())
-        dim = self.get_sentence_embedding_dimension()
-        return np.concatenate(out) if out else np.zeros((0, dim), dtype=np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.dimension), dtype=np.float32)

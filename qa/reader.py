@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from qa.errors import InvalidQuestion, ModelProblem
 
@@ -119,11 +120,17 @@ class ReaderOutput:
     null_scores: list[float]
 
 
+# "auto": a BERT checkpoint runs with `qa.bert` (torch alone; the same logits, a faster cold
+# start), any other through transformers; "transformers": every checkpoint through transformers.
+BACKENDS = ("auto", "transformers")
+
+
 class Reader:
     """Reads passages with an `AutoModelForQuestionAnswering` checkpoint (folder or hub id).
 
     Construction is cheap; the model loads on first use (`warm_up`), once, and is shared by
-    threads (inference holds no per-call state in the model).
+    threads (inference holds no per-call state in the model). ``backend``: see `BACKENDS`
+    (int8 always runs through transformers).
     """
 
     def __init__(
@@ -135,6 +142,7 @@ class Reader:
         max_answer_tokens: int = 30,
         precision: str = "fp32",
         device: str = "cpu",
+        backend: str = "auto",
     ):
         if not 0 <= stride < max_length:
             raise ValueError(f"the reader's stride ({stride}) must be smaller than its window ({max_length})")
@@ -147,8 +155,13 @@ class Reader:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.precision = precision
         self.device = device  # "cpu" or a torch CUDA device ("cuda", "cuda:1")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
+        self.backend = backend
         self._model = None
-        self._tokenizer = None
+        self._tokenizer = None  # a `tokenizers.Tokenizer`, no truncation (counts question tokens)
+        self._windows = None  # the same, cutting question + context into the reader's windows
+        self._pad_right, self._pad_id = True, 0
         self.calibration = Calibration()
         self._lock = threading.Lock()
 
@@ -156,12 +169,6 @@ class Reader:
         with self._lock:
             if self._model is not None:
                 return
-            import torch
-            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of answers
-
             folder = Path(self.model_name)
             if not folder.exists() and (self.model_name.startswith((".", "/")) or "models/" in self.model_name):
                 raise ModelProblem(
@@ -170,18 +177,19 @@ class Reader:
                     "any extractive QA checkpoint: a local folder or a Hugging Face hub id."
                 )
             try:
-                tokenizer = AutoTokenizer.from_pretrained(self.model_name)
-                model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch.float32)
+                from qa import bert  # imports torch: only when a model loads
+
+                if self.backend == "auto" and self.precision != "int8" and bert.supports(folder, "question_answering"):
+                    model, tokenizer, pad_right, pad_id = self._load_bert(folder)
+                else:
+                    model, tokenizer, pad_right, pad_id = self._load_transformers()
+            except ModelProblem:
+                raise
             except Exception as exc:  # noqa: BLE001 - hub/offline/format errors all need the same advice
                 raise ModelProblem(
                     f"Cannot load the reader model {self.model_name!r}: {exc}. qa runs offline: "
                     "give a local folder, or a hub id that is already in the Hugging Face cache."
                 ) from exc
-            if not getattr(tokenizer, "is_fast", False):
-                raise ModelProblem(
-                    f"The reader {self.model_name!r} has no fast tokenizer (tokenizer.json); qa "
-                    "needs its character offsets to cite answers."
-                )
             model.eval()
             if self.device != "cpu":
                 if self.precision == "int8":
@@ -193,13 +201,50 @@ class Reader:
             if self.precision == "int8":
                 import warnings
 
+                import torch
                 from torch.ao.quantization import quantize_dynamic
 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-            self._tokenizer, self._model = tokenizer, model
+            # Windows: the question whole, the context cut into windows of max_length tokens
+            # overlapping by stride (what a fast tokenizer's return_overflowing_tokens does).
+            windows = Tokenizer.from_str(tokenizer.to_str())
+            windows.enable_truncation(self.max_length, stride=self.stride,
+                                      strategy="only_second" if pad_right else "only_first")
+            self._tokenizer, self._windows, self._model = tokenizer, windows, model
+            self._pad_right, self._pad_id = pad_right, pad_id
             self.calibration = Calibration.load(folder) if folder.is_dir() else Calibration()
+
+    def _load_bert(self, folder: Path):
+        """(model, tokenizer, padding on the right, pad id) with `qa.bert`: no transformers."""
+        from qa import bert
+
+        model = bert.load(folder, "question_answering")
+        tokenizer = bert.load_tokenizer(folder)
+        path = folder / "tokenizer_config.json"
+        config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        pad_id = tokenizer.token_to_id(str(config.get("pad_token", "[PAD]")))
+        return model, tokenizer, config.get("padding_side", "right") == "right", pad_id or 0
+
+    def _load_transformers(self):
+        """(model, tokenizer, padding on the right, pad id) with transformers' Auto classes."""
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of answers
+        hf_tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+        model = AutoModelForQuestionAnswering.from_pretrained(self.model_name, dtype=torch.float32)
+        if not getattr(hf_tokenizer, "is_fast", False):
+            raise ModelProblem(
+                f"The reader {self.model_name!r} has no fast tokenizer (tokenizer.json); qa "
+                "needs its character offsets to cite answers."
+            )
+        tokenizer = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return model, tokenizer, hf_tokenizer.padding_side == "right", hf_tokenizer.pad_token_id or 0
 
     @property
     def question_budget(self) -> int:
@@ -213,13 +258,13 @@ class Reader:
         cannot cut windows at all ("stride must be strictly less than max_len").
         """
         self.warm_up()
-        special = self._tokenizer.num_special_tokens_to_add(pair=True)
+        special = self._tokenizer.num_special_tokens_to_add(True)
         return question_budget(self.max_length, self.stride, special)
 
     def question_tokens(self, question: str) -> int:
         """The number of tokens ``question`` takes in the reader's window (loads the tokenizer)."""
         self.warm_up()
-        return len(self._tokenizer(question, add_special_tokens=False)["input_ids"])
+        return len(self._tokenizer.encode(question, add_special_tokens=False).ids)
 
     def check_question(self, question: str) -> None:
         """Raise `InvalidQuestion` when ``question`` is over `question_budget` tokens."""
@@ -246,28 +291,17 @@ class Reader:
         self.check_question(question)
         if not contexts:
             return ReaderOutput([], [])
-        tok = self._tokenizer
-        pad_right = tok.padding_side == "right"
-        enc = tok(
-            [question] * len(contexts) if pad_right else list(contexts),
-            list(contexts) if pad_right else [question] * len(contexts),
-            truncation="only_second" if pad_right else "only_first",
-            max_length=self.max_length,
-            stride=self.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=False,
-        )
+        pad_right = self._pad_right
+        pairs = [(question, c) if pad_right else (c, question) for c in contexts]
+        # Each context's first window, then its overflowing ones, as transformers lists them.
+        windows = [(c, w) for c, e in enumerate(self._windows.encode_batch(pairs)) for w in (e, *e.overflowing)]
         ctx_seq = 1 if pad_right else 0
-        n_windows = len(enc["input_ids"])
         best: dict[tuple[int, int, int], Span] = {}
         null_scores = [math.inf] * len(contexts)
-        order = sorted(range(n_windows), key=lambda i: len(enc["input_ids"][i]))
-        names = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
-        for lo in range(0, n_windows, self.batch_size):
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i][1].ids))
+        for lo in range(0, len(windows), self.batch_size):
             idx = order[lo : lo + self.batch_size]
-            batch = tok.pad({k: [enc[k][i] for i in idx] for k in names}, return_tensors="pt")
-            batch = {k: v.to(self.device) for k, v in batch.items()}
+            batch = self._pad([windows[i][1] for i in idx])
             with torch.inference_mode(), torch.autocast(
                 torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
             ):
@@ -275,9 +309,9 @@ class Reader:
             starts = out.start_logits.float().cpu().numpy()
             ends = out.end_logits.float().cpu().numpy()
             for row, w in enumerate(idx):
-                c = enc["overflow_to_sample_mapping"][w]
-                seq_ids = enc.sequence_ids(w)
-                offsets = enc["offset_mapping"][w]
+                c, window = windows[w]
+                seq_ids = window.sequence_ids
+                offsets = window.offsets
                 null = float(starts[row, 0] + ends[row, 0])
                 null_scores[c] = min(null_scores[c], null)
                 for s_tok, e_tok, score in self._top_spans(starts[row], ends[row], seq_ids, ctx_seq, top_n):
@@ -287,6 +321,22 @@ class Reader:
                         best[key] = Span(c, start, end, contexts[c][start:end], score, null)
         spans = sorted(best.values(), key=lambda s: s.score, reverse=True)
         return ReaderOutput(spans, [s if s != math.inf else 0.0 for s in null_scores])
+
+    def _pad(self, windows) -> dict:
+        """Token ids, token types and attention masks of ``windows`` (`tokenizers.Encoding`),
+        padded on the right to the longest, as torch tensors on the reader's device (on the
+        right whatever the tokenizer's side: the logits are read by position from 0)."""
+        import torch
+
+        width = max(len(w.ids) for w in windows)
+        ids = np.full((len(windows), width), self._pad_id, dtype=np.int64)
+        types = np.zeros((len(windows), width), dtype=np.int64)
+        mask = np.zeros((len(windows), width), dtype=np.int64)
+        for row, w in enumerate(windows):
+            n = len(w.ids)
+            ids[row, :n], types[row, :n], mask[row, :n] = w.ids, w.type_ids, w.attention_mask
+        return {k: torch.from_numpy(v).to(self.device)
+                for k, v in (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask))}
 
     def _top_spans(self, start_logits, end_logits, seq_ids, ctx_seq: int, top_n: int):
         """The ``top_n`` (start, end, score) of one window: end >= start, within the answer

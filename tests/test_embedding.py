@@ -40,21 +40,3 @@ def test_the_packaged_model_runs_without_sentence_transformers_and_gives_its_vec
     reference = SentenceTransformer(resolve_model("")[1], device="cpu").encode(
         texts, batch_size=3, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     assert np.allclose(embedder.encode(texts), reference, atol=1e-5)
-
-
-def test_a_cold_qa_ask_does_not_import_sentence_transformers(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import CARD_QUESTION, ROOT, SAMPLE_ARTICLE
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
-    code = ("import sys, qa.cli; code = qa.cli.main(sys.argv[1:]); "
-            "print('IMPORTED' if 'sentence_transformers' in sys.modules else 'NOT IMPORTED')")
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code, "ask", CARD_QUESTION, "--corpus", str(tmp_path / "corpus"),
-                          "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env,
-                         timeout=600, check=True).stdout
-    assert out.rstrip().endswith("NOT IMPORTED")
