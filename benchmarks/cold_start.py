@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, command_line, table, write_results  # noqa: E402
+from common import ROOT, command_line, table, worktree, write_results  # noqa: E402
 
 QUESTION = "How many containers of munitions has North Korea shipped to Russia?"
 SAMPLE = ROOT / "corpus" / "north-korean-troops-russia.txt"
@@ -58,10 +58,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="qa-cold-") as tmp_name:
         tmp = Path(tmp_name)
-        old = tmp / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(old), args.before], cwd=ROOT,
-                       check=True, capture_output=True)
-        try:
+        with worktree(args.before, tmp / "before") as old:
             corpus = tmp / "corpus"
             corpus.mkdir()
             shutil.copy(SAMPLE, corpus)
@@ -74,8 +71,6 @@ def main() -> int:
                 for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
                     times[name].append(ask(trees[name], corpus, index[name], args.threads)[0])
             _, answer = ask(ROOT, corpus, index["after"], args.threads, json_out=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, capture_output=True)
 
     median = {name: statistics.median(t) for name, t in times.items()}
     ratio = median["after"] / median["before"]

@@ -7,12 +7,14 @@ machine) and ``<name>.md`` (the table for people). A run on a subset (``--limit`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +94,18 @@ def git_commit() -> str:
                               text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+@contextlib.contextmanager
+def worktree(commit: str, folder: Path) -> Iterator[Path]:
+    """The code of ``commit`` checked out at ``folder`` (a detached git worktree) for the
+    duration: benchmarks that compare old code with new in one run use it."""
+    subprocess.run(["git", "worktree", "add", "--detach", "--force", str(folder), commit], cwd=ROOT,
+                   check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True)
 
 
 def result_name(name: str, limit: int | None) -> str:

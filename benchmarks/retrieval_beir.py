@@ -3,16 +3,18 @@
 Three systems, same queries, same judgements (test split), nDCG@10 and recall@100 computed as
 trec_eval does (`qa.evaluation.retrieval_metrics`):
 
-- **qa retriever**: the documents indexed as articles by qa's own indexer (sentence-aligned
-  chunks of ~180 words, all-MiniLM-L6-v2, FAISS), chunks retrieved by `qa.retrieval.Retriever`
-  and each document ranked by its best chunk. Titles are stored with the article but, as in
-  the product, only chunk text is embedded.
+- **qa dense / lexical / hybrid**: the documents indexed as articles by qa's own indexer
+  (sentence-aligned chunks in word pieces, all-MiniLM-L6-v2 in FAISS and BM25 beside it), chunks
+  retrieved by `qa.retrieval.Retriever` in each mode and each document ranked by its best chunk.
+  Titles are stored with the article but, as in the product, only chunk text is embedded. With
+  ``--precision bf16 fp32``, a second index is built with fp32 embeddings (dense only).
 - **MiniLM, whole document**: the same embedding model on "title + text" of each document
   (truncated at 256 word pieces), exact search: the BEIR paper's setup, for reference.
 - **BM25**: bm25s with Pyserini's defaults (k1=0.9, b=0.4, English stemming and stop words) on
   "title + text".
 
     python benchmarks/retrieval_beir.py                            # both datasets, full
+    python benchmarks/retrieval_beir.py --datasets scifact --precision bf16 fp32 --no-whole
     python benchmarks/retrieval_beir.py --limit 50 --docs 1000     # smoke run on a subset
 
 Needs ../shared/data/beir/{scifact,nfcorpus}.zip.
@@ -81,8 +83,10 @@ def doc_text(doc: dict) -> str:
     return f"{doc['title']} {doc['text']}".strip()
 
 
-def run_qa(name: str, corpus: dict, queries: dict, depth: int) -> tuple[dict, dict]:
-    """Rankings from qa's indexer and retriever (documents ranked by their best chunk)."""
+def run_qa(name: str, corpus: dict, queries: dict, depth: int, precision: str,
+           modes: list[str]) -> dict[str, tuple[dict, dict]]:
+    """Rankings from qa's indexer and retriever (documents ranked by their best chunk), one per
+    retrieval mode, all from one index built with embeddings of ``precision``."""
     from tqdm import tqdm
 
     from qa.embedding import Embedder
@@ -98,34 +102,40 @@ def run_qa(name: str, corpus: dict, queries: dict, depth: int) -> tuple[dict, di
         with corpus_file.open("w", encoding="utf-8") as f:
             for did, doc in corpus.items():
                 f.write(json.dumps({"id": did, "title": doc["title"], "text": doc["text"]}) + "\n")
-    settings = Settings(corpus_dir=work / "corpus", index_dir=work / "index")
-    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    settings = Settings(corpus_dir=work / "corpus", index_dir=work / f"index-{precision}",
+                        embedding_precision=precision)
+    embedder = Embedder.from_settings(settings)
+    embedder.warm_up()
     t0 = time.perf_counter()
-    snapshot, report = update_index(settings, embedder)
+    snapshot, report = update_index(settings, embedder, rebuild=True)
     index_seconds = time.perf_counter() - t0
     print(f"{name}: {report.summary()}", file=sys.stderr)
-    retriever = Retriever(embedder)
     prefix = "docs.jsonl#"
-    run: dict[str, list[str]] = {}
-    latencies = []
     # Enough chunks for `depth` distinct documents in nearly every case (documents have ~1-3 chunks).
     k_chunks = min(len(snapshot), depth * 4)
-    for qid, text in tqdm(queries.items(), desc=f"{name} qa", unit="q", file=sys.stderr):
-        t = time.perf_counter()
-        passages = retriever.retrieve(snapshot, text, top_k=k_chunks)
-        latencies.append((time.perf_counter() - t) * 1000)
-        ranked: list[str] = []
-        seen = set()
-        for p in passages:
-            did = p.record.chunk.article_id.removeprefix(prefix)
-            if did not in seen:
-                seen.add(did)
-                ranked.append(did)
-        run[qid] = ranked[:depth]
-    stats = {"chunks": len(snapshot), "index_seconds": round(index_seconds, 1),
-             "query_ms_p50": round(float(np.percentile(latencies, 50)), 1),
-             "chunks_retrieved_per_query": k_chunks}
-    return run, stats
+    out = {}
+    for mode in modes:
+        retriever = Retriever(embedder, mode=mode, depth=settings.retrieval_depth, rrf_k=settings.rrf_k,
+                              lexical_weight=settings.lexical_weight)
+        run: dict[str, list[str]] = {}
+        latencies = []
+        for qid, text in tqdm(queries.items(), desc=f"{name} qa {mode}", unit="q", file=sys.stderr):
+            t = time.perf_counter()
+            passages = retriever.retrieve(snapshot, text, top_k=k_chunks)
+            latencies.append((time.perf_counter() - t) * 1000)
+            ranked: list[str] = []
+            seen = set()
+            for p in passages:
+                did = p.record.chunk.article_id.removeprefix(prefix)
+                if did not in seen:
+                    seen.add(did)
+                    ranked.append(did)
+            run[qid] = ranked[:depth]
+        out[mode] = run, {"chunks": len(snapshot), "index_seconds": round(index_seconds, 1),
+                          "chunks_per_second": round(len(snapshot) / index_seconds, 2),
+                          "query_ms_p50": round(float(np.percentile(latencies, 50)), 1),
+                          "chunks_retrieved_per_query": k_chunks, "embedding_precision": precision}
+    return out
 
 
 def run_minilm_whole(name: str, corpus: dict, queries: dict, depth: int) -> tuple[dict, dict]:
@@ -190,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
                         "up to this number (default: all; smaller numbers only check the plumbing)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
+    parser.add_argument("--modes", nargs="+", choices=("dense", "lexical", "hybrid"),
+                        default=["dense", "lexical", "hybrid"], help="qa retrieval modes (default: all)")
+    parser.add_argument("--precision", nargs="+", choices=("bf16", "fp32"), default=["bf16"],
+                        help="embedding precisions, one index each; every mode runs on the first, "
+                        "dense only on the others (default: bf16)")
+    parser.add_argument("--no-whole", action="store_true", help="skip the MiniLM whole-document reference")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     for name in args.datasets:
@@ -202,13 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.datasets:
         corpus, queries, qrels = subset(*load_beir(name), args.limit, args.docs)
         print(f"{name}: {len(corpus)} documents, {len(queries)} test queries", file=sys.stderr)
+        runs = {"BM25 (bm25s)": run_bm25(corpus, queries, depth)}
+        for i, precision in enumerate(args.precision):
+            # Every mode from the first precision's index; only dense from the others (BM25 does
+            # not depend on the embeddings).
+            for mode, result in run_qa(name, corpus, queries, depth, precision,
+                                       args.modes if i == 0 else ["dense"]).items():
+                runs[f"qa {mode}" + (f", {precision} embeddings" if i else "")] = result
+        if not args.no_whole:
+            runs["MiniLM, whole document"] = run_minilm_whole(name, corpus, queries, depth)
         systems = {}
-        for system, fn in (
-            ("BM25 (bm25s)", lambda c=corpus, q=queries: run_bm25(c, q, depth)),
-            ("qa retriever", lambda n=name, c=corpus, q=queries: run_qa(n, c, q, depth)),
-            ("MiniLM, whole document", lambda n=name, c=corpus, q=queries: run_minilm_whole(n, c, q, depth)),
-        ):
-            run, stats = fn()
+        for system, (run, stats) in runs.items():
             systems[system] = retrieval_metrics(run, qrels, ndcg_ks=(10,), recall_ks=(100,)) | stats
             print(f"  {system}: {systems[system]}", file=sys.stderr)
         results[name] = {"documents": len(corpus), "queries": len(queries), "systems": systems}
@@ -235,10 +255,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     for name, r in results.items():
-        qa = r["systems"]["qa retriever"]
-        markdown += (f"\n\n{name}: {r['documents']} documents -> {qa['chunks']} qa chunks, "
-                     f"{r['queries']} queries; qa retrieval p50 {qa['query_ms_p50']} ms per query "
-                     f"({qa['chunks_retrieved_per_query']} chunks fetched to rank 100 documents).")
+        qa = {k: v for k, v in r["systems"].items() if k.startswith("qa ")}
+        first = next(iter(qa.values()))
+        markdown += (f"\n\n{name}: {r['documents']} documents -> {first['chunks']} qa chunks, "
+                     f"{r['queries']} queries, {first['chunks_retrieved_per_query']} chunks fetched to rank "
+                     "100 documents. qa retrieval p50 per query: "
+                     + ", ".join(f"{k} {v['query_ms_p50']} ms" for k, v in qa.items())
+                     + ". Index build (chunks/s, embeddings + BM25): "
+                     + ", ".join(f"{v['embedding_precision']} {v['chunks_per_second']}"
+                                 for k, v in qa.items() if k.startswith("qa dense")) + ".")
     name = result_name("retrieval_beir", args.limit) + (f"-docs{args.docs}" if args.docs else "")
     write_results(name,
                   {"limit": args.limit, "docs": args.docs, "results": results}, markdown, command_line())

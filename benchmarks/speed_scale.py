@@ -62,7 +62,7 @@ def child_qa_build(work: Path) -> dict:
     from qa.settings import Settings
 
     settings = Settings(corpus_dir=work / "corpus", index_dir=work / "index")
-    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    embedder = Embedder.from_settings(settings)
     t0 = time.perf_counter()
     embedder.warm_up()
     load = time.perf_counter() - t0

@@ -58,7 +58,7 @@ class Assistant:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         s = self.settings
-        self.embedder = Embedder(s.embedding_model, batch_size=s.embedding_batch_size)
+        self.embedder = Embedder.from_settings(s)
         self.retriever = Retriever(self.embedder, top_k=s.top_k, mode=s.retrieval, depth=s.retrieval_depth,
                                    rrf_k=s.rrf_k, lexical_weight=s.lexical_weight)
         self.reader = Reader(

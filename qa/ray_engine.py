@@ -100,7 +100,7 @@ class ChunkAndEmbed:
 
         settings = _worker_settings(settings)
         torch.set_num_threads(settings.threads)
-        self.embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+        self.embedder = Embedder.from_settings(settings)
         self.embedder.warm_up()
         self.size = chunk_tokens
         self.overlap = settings.chunk_overlap_tokens
