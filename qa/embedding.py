@@ -76,7 +76,8 @@ class Embedder:
                 return
             try:
                 if MeanPoolingEncoder.fits(self._source):
-                    model = MeanPoolingEncoder(Path(self._source), device=self.device, backend=self.backend)
+                    model = MeanPoolingEncoder(Path(self._source), device=self.device, backend=self.backend,
+                                               precision=self.precision)
                     self._tokens = model.tokenizer
                 else:
                     from sentence_transformers import SentenceTransformer
@@ -134,8 +135,9 @@ class Embedder:
         step = self.batch_size * 4  # report progress every few batches
         for lo in range(0, len(order), step):
             rows = order[lo : lo + step]
+            # A MeanPoolingEncoder handles its precision itself (see its docstring).
             with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
-                                enabled=self.precision == "bf16"):
+                                enabled=self.precision == "bf16" and not isinstance(self._model, MeanPoolingEncoder)):
                 out[rows] = self._model.encode(
                     [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
                     convert_to_numpy=True, show_progress_bar=False,
@@ -183,9 +185,10 @@ class MeanPoolingEncoder:
             and not extra.get("prompts") and not extra.get("default_prompt_name")
         )
 
-    def __init__(self, folder: Path, device: str = "cpu", backend: str = "auto"):
+    def __init__(self, folder: Path, device: str = "cpu", backend: str = "auto", precision: str = "fp32"):
         """``backend`` "auto": a BERT model (all-MiniLM-L6-v2 is one) runs with `qa.bert`, torch
-        alone; any other, or "transformers", with transformers' AutoModel."""
+        alone; any other, or "transformers", with transformers' AutoModel. ``precision`` "bf16":
+        `qa.bert.use_bf16` for a qa.bert model, CPU autocast for a transformers one."""
         from tokenizers import Tokenizer
 
         from qa import bert  # imports torch: only when a model loads
@@ -212,6 +215,10 @@ class MeanPoolingEncoder:
             self.tokenizer.no_padding()
             pad_token, pad_id = hf_tokenizer.pad_token, hf_tokenizer.pad_token_id or 0
         self.model = self.model.to(device).eval()
+        self._autocast = precision == "bf16"
+        if precision == "bf16" and isinstance(self.model, bert.BertModel):
+            bert.use_bf16(self.model)
+            self._autocast = False
         # What sentence-transformers' tokenize does: pad to the longest, cut at max_seq_length.
         self._batches = Tokenizer.from_str(self.tokenizer.to_str())
         self._batches.enable_truncation(self.max_seq_length, strategy="longest_first")
@@ -233,8 +240,9 @@ class MeanPoolingEncoder:
                 for name, attr in (("input_ids", "ids"), ("token_type_ids", "type_ids"),
                                    ("attention_mask", "attention_mask"))
             }
-            with torch.inference_mode():
-                hidden = self.model(**batch).last_hidden_state
+            with torch.inference_mode(), torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                                                        enabled=self._autocast):
+                hidden = self.model(**batch).last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().cpu().numpy())

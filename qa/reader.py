@@ -162,6 +162,7 @@ class Reader:
         self._tokenizer = None  # a `tokenizers.Tokenizer`, no truncation (counts question tokens)
         self._windows = None  # the same, cutting question + context into the reader's windows
         self._pad_right, self._pad_id = True, 0
+        self._autocast = False
         self.calibration = Calibration()
         self._lock = threading.Lock()
 
@@ -198,6 +199,11 @@ class Reader:
                     model.to(self.device)
                 except (RuntimeError, AssertionError) as exc:
                     raise ModelProblem(f"Cannot put the reader on {self.device!r}: {exc}") from exc
+            # bf16: a qa.bert model keeps bfloat16 weights (once); transformers' runs in autocast.
+            self._autocast = self.precision == "bf16"
+            if self.precision == "bf16" and isinstance(model, bert.BertForQuestionAnswering):
+                bert.use_bf16(model)
+                self._autocast = False
             if self.precision == "int8":
                 import warnings
 
@@ -303,7 +309,7 @@ class Reader:
             idx = order[lo : lo + self.batch_size]
             batch = self._pad([windows[i][1] for i in idx])
             with torch.inference_mode(), torch.autocast(
-                torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
+                torch.device(self.device).type, dtype=torch.bfloat16, enabled=self._autocast
             ):
                 out = self._model(**batch)
             starts = out.start_logits.float().cpu().numpy()
