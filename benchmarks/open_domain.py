@@ -14,6 +14,8 @@ The questions run through `qa.batch`, so an interrupted run continues with ``--r
     python benchmarks/open_domain.py                          # both datasets, every question
     python benchmarks/open_domain.py --dataset squad --limit 300
     python benchmarks/open_domain.py --limit 200 --threshold 0 --retrieval dense,hybrid,lexical
+    python benchmarks/open_domain.py --split tune --limit 150 --threshold 0 --retrieval dense:8,hybrid:8,dense:5,hybrid:5
+    python benchmarks/open_domain.py --split report --limit 300 --threshold 0 --retrieval hybrid:5,dense --before f6cd4aa
 
 Needs ../shared/data/ and a trained reader (models/reader, or --reader PATH).
 """
@@ -37,6 +39,7 @@ from common import (
     set_threads,
     spread,
     table,
+    worktree,
     write_results,
 )
 
@@ -83,20 +86,24 @@ def write_if_changed(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def parse_modes(text: str) -> list[tuple[str, float]]:
-    """"dense,hybrid@0.5" -> [("dense", 1.0), ("hybrid", 0.5)]: retrieval modes, with the BM25
-    ranking's weight in the fusion after an @ (hybrid only)."""
+def parse_modes(text: str) -> list[tuple[str, float, int | None]]:
+    """"dense,hybrid@0.5,hybrid:5" -> [("dense", 1.0, None), ("hybrid", 0.5, None), ("hybrid",
+    1.0, 5)]: retrieval modes, with the BM25 ranking's weight in the fusion after an @ (hybrid
+    only) and the number of passages the reader reads after a colon (default: ``--top-k``)."""
     modes = []
     for part in text.split(","):
-        mode, _, weight = part.strip().partition("@")
-        if mode not in ("dense", "lexical", "hybrid") or (weight and mode != "hybrid"):
-            raise argparse.ArgumentTypeError(f"unknown retrieval mode {part!r} (dense, lexical, hybrid[@W])")
-        modes.append((mode, float(weight or 1.0)))
+        part, _, k = part.strip().partition(":")
+        mode, _, weight = part.partition("@")
+        if (mode not in ("dense", "lexical", "hybrid") or (weight and mode != "hybrid")
+                or (k and not (k.isdigit() and int(k) > 0))):
+            raise argparse.ArgumentTypeError(f"unknown retrieval mode {part!r} (dense, lexical, hybrid[@W], each [:K])")
+        modes.append((mode, float(weight or 1.0), int(k) if k else None))
     return modes
 
 
-def mode_name(mode: str, weight: float) -> str:
-    return mode if mode != "hybrid" or weight == 1.0 else f"hybrid@{weight:g}"
+def mode_name(mode: str, weight: float, k: int | None = None) -> str:
+    name = mode if mode != "hybrid" or weight == 1.0 else f"hybrid@{weight:g}"
+    return name if k is None else f"{name}:{k}"
 
 
 def build_index(name: str, args):
@@ -126,23 +133,45 @@ def build_index(name: str, args):
     return examples, articles, work, settings, report, time.perf_counter() - t0
 
 
+def in_split(name: str, examples, split: str) -> list:
+    """The questions of ``split``: "all"; "tune" (RealTimeQA weeks of 2020-21; SQuAD the first
+    half of the dev articles, in file order) to choose settings on; "report" (RealTimeQA 2022;
+    SQuAD the second half) to report the chosen ones on. The corpus stays whole either way."""
+    if split == "all":
+        return list(examples)
+    if name == "realtimeqa":
+        late = [ex.title.replace("RealTimeQA", "").strip() >= "2022" for ex in examples]
+    else:
+        titles = list(dict.fromkeys(ex.title for ex in examples))
+        second = set(titles[len(titles) // 2:])
+        late = [ex.title in second for ex in examples]
+    return [ex for ex, is_late in zip(examples, late) if is_late == (split == "report")]
+
+
 def run_dataset(name: str, args) -> dict:
     """Every retrieval mode of ``args.retrieval`` on one dataset, over one index."""
     examples, articles, work, settings, report, index_seconds = build_index(name, args)
-    asked = spread(examples, args.limit)
-    questions_path = (work / result_name("questions", args.limit)).with_suffix(".jsonl")
+    asked = spread(in_split(name, examples, args.split), args.limit)
+    tag = "" if args.split == "all" else f"-{args.split}"
+    questions_path = (work / (result_name("questions", args.limit) + tag)).with_suffix(".jsonl")
     write_if_changed(questions_path, "".join(
         json.dumps({"id": ex.id, "question": ex.question, "answers": list(ex.answers)}, ensure_ascii=False) + "\n"
         for ex in asked
     ))
     modes = {}
-    for mode, weight in args.retrieval:
-        modes[mode_name(mode, weight)] = run_mode(
-            name, settings.with_(retrieval=mode, lexical_weight=weight), asked, questions_path, args)
+    for mode, weight, k in args.retrieval:
+        modes[mode_name(mode, weight, k)] = run_mode(
+            name, settings.with_(retrieval=mode, lexical_weight=weight, top_k=k), asked, questions_path, args)
+    if args.before:
+        modes[f"before ({args.before})"] = run_before(name, work, questions_path, asked, args)
     per_question = {m: modes[m].pop("em_by_question") for m in modes}
     base = next(iter(modes))
     for m in list(modes)[1:]:  # paired with the first mode: the same questions, the same run
         modes[m]["em_vs_" + base] = paired_difference(per_question[m], per_question[base])
+    if args.before:
+        before = f"before ({args.before})"
+        for m in list(modes)[:-1]:
+            modes[m]["em_vs_before"] = paired_difference(per_question[m], per_question[before])
     return {"articles": len(articles), "chunks": report.chunks, "index_seconds": round(index_seconds, 1),
             "questions": len(asked), "top_k": settings.top_k, "modes": modes}
 
@@ -195,6 +224,54 @@ def run_mode(name: str, settings, asked, questions_path: Path, args) -> dict:
     }
 
 
+# Runs in the old code's tree (PYTHONPATH) with its own defaults and reader: "today's" qa.
+BEFORE_CHILD = """
+import sys
+from pathlib import Path
+from qa.assistant import Assistant
+from qa.batch import answer_file
+from qa.settings import Settings
+corpus, index, questions, answers, threshold = sys.argv[1:6]
+settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index),
+                    **({} if threshold == "" else {"no_answer_threshold": float(threshold)}))
+assistant = Assistant(settings)
+assistant.index()
+answer_file(assistant, questions, answers, overwrite=True, report_path=answers + ".report.json", progress=False)
+"""
+
+
+def run_before(name: str, work: Path, questions_path: Path, asked, args) -> dict:
+    """The same questions answered by the code of ``args.before`` (a git worktree, its own
+    index of the same corpus, its own reader and defaults), scored here."""
+    import os
+    import subprocess
+
+    from qa.evaluation import squad_scores
+
+    answers_path = work_answers(questions_path, ("" if args.threshold is None else f"-threshold{args.threshold:g}")
+                                + f"-before-{args.before}")
+    with worktree(args.before, CACHE / "open_domain" / f"tree-{args.before}") as tree:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(tree)}
+        proc = subprocess.run(
+            [sys.executable, "-c", BEFORE_CHILD, str(work / "corpus"), str(work / f"index-{args.before}"),
+             str(questions_path), str(answers_path), "" if args.threshold is None else str(args.threshold)],
+            cwd=tree, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"the code of {args.before} failed:\n{proc.stderr[-3000:]}")
+    rows = [json.loads(line) for line in answers_path.read_text(encoding="utf-8").splitlines()]
+    references = {ex.id: ex.answers for ex in asked}
+    scores = [squad_scores(r["answer"], references[r["id"]]) for r in rows]
+    latencies = [r["timings_ms"]["total"] for r in rows]
+    return {
+        "retrieval": f"code of {args.before}", "threshold": args.threshold,
+        "exact_match": round(100 * sum(e for e, _ in scores) / len(scores), 2),
+        "f1": round(100 * sum(f for _, f in scores) / len(scores), 2),
+        "found": round(100 * sum(1 for r in rows if r["found"]) / len(rows), 2),
+        "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1)},
+        "em_by_question": {r["id"]: e for r, (e, _) in zip(rows, scores)},
+    }
+
+
 def work_answers(questions_path: Path, suffix: str) -> Path:
     return questions_path.parent / (questions_path.stem.replace("questions", "answers") + suffix + ".jsonl")
 
@@ -222,6 +299,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="retrieval modes to compare in this run, comma-separated: dense, lexical, "
                         "hybrid, hybrid@W (BM25 weight W in the fusion); each is paired with the first "
                         "(default: dense)")
+    parser.add_argument("--split", choices=("all", "tune", "report"), default="all",
+                        help="questions to ask: all; tune (RealTimeQA 2020-21, SQuAD's first 20 articles) to "
+                        "choose settings on; report (RealTimeQA 2022, SQuAD's last 20) to report them on")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="also answer the same questions with the code of COMMIT (its own defaults, "
+                        "reader and index), paired with every mode")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run's answers")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
@@ -235,17 +318,27 @@ def main(argv: list[str] | None = None) -> int:
     results = {name: run_dataset(name, args) for name in names}
     rows, miss_rows = [], []
     first = mode_name(*args.retrieval[0])
+
+    def paired_text(paired: dict | None) -> str:
+        return f"{paired['mean']:+.1f} [{paired['ci95'][0]:+.1f}, {paired['ci95'][1]:+.1f}]" if paired else ""
+
     for name, r in results.items():
+        before_p50 = r["modes"].get(f"before ({args.before})", {}).get("latency_ms", {}).get("p50")
         for mode, m in r["modes"].items():
-            paired = m.get("em_vs_" + first)
-            rows.append([name, mode, r["chunks"], r["questions"], m["recall@1"], m["recall@5"], m["recall@20"],
-                         m["exact_match"], m["f1"], m["found"],
-                         f"{paired['mean']:+.1f} [{paired['ci95'][0]:+.1f}, {paired['ci95'][1]:+.1f}]" if paired else "",
+            rows.append([name, mode, r["chunks"], r["questions"], m.get("recall@1", ""), m.get("recall@5", ""),
+                         m.get("recall@20", ""), m["exact_match"], m["f1"], m["found"],
+                         paired_text(m.get("em_vs_" + first)),
+                         *([paired_text(m.get("em_vs_before")),
+                            f"{m['latency_ms']['p50'] / before_p50:.2f}" if before_p50 else ""] if args.before else []),
                          round(m["latency_ms"]["p50"]), round(m["latency_ms"]["p95"])])
+            if mode.startswith("before ("):
+                continue
             x = m["misses"] or {}
             miss_rows.append([name, mode, r["questions"], x.get("retrieval"), x.get("reader_wrong"),
                               x.get("reader_no_answer"), m["hit@top_k"]])
     scope = f"{args.limit} questions per dataset, spread evenly" if args.limit else "every question"
+    if args.split != "all":
+        scope += f" of the {args.split} split"
     if args.threshold is not None:
         scope += f"; no-answer threshold {args.threshold:g}" + (", always answering" if args.threshold <= 0 else "")
     some = next(iter(results.values()))
@@ -258,16 +351,26 @@ def main(argv: list[str] | None = None) -> int:
         f"*EM vs {first}*: the paired difference in EM points over the same questions, with its 95% "
         "interval. Retrieval modes: see README \"Retrieval\" (hybrid@W: BM25 weighted W in the fusion). "
         "Latency: whole `ask`, per question.\n\n"
+        + (f"*before ({args.before})*: the same questions answered by the code of {args.before} with its own "
+           "defaults, reader and index; *EM vs before* and *p50 vs before* compare with it. "
+           if args.before else "")
+        + "Retrieval `mode:K`: the reader reads the top K chunks.\n\n"
         + table(["dataset", "retrieval", "chunks", "questions", "recall@1", "recall@5", "recall@20",
-                 "EM", "F1", "answered %", f"EM vs {first}", "p50 ms", "p95 ms"], rows)
+                 "EM", "F1", "answered %", f"EM vs {first}",
+                 *(["EM vs before", "p50 vs before"] if args.before else []), "p50 ms", "p95 ms"], rows)
         + "\n\nWhere the misses come from (questions whose answer is not an exact match):\n\n"
         + table(["dataset", "retrieval", "questions", "retrieval miss", "reader: other span", "reader: not found",
                  "answer in top-k chunks %"], miss_rows)
     )
     name = "open_domain" if args.dataset == "all" else f"open_domain_{args.dataset}"
     name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
-    if [m for m, _ in args.retrieval] != ["dense"]:
-        name += "-" + "-".join(mode_name(*m).replace("@", "w").replace(".", "") for m in args.retrieval)
+    if args.split != "all":
+        name += f"-{args.split}"
+    if [m[0] for m in args.retrieval] != ["dense"] or any(m[2] for m in args.retrieval):
+        name += "-" + "-".join(mode_name(*m).replace("@", "w").replace(".", "").replace(":", "k")
+                               for m in args.retrieval)
+    if args.before:
+        name += f"-vs-{args.before}"
     write_results(name,
                   {"reader": args.reader, "limit": args.limit, "results": results}, markdown, command_line())
     return 0
