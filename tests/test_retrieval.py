@@ -123,7 +123,8 @@ def test_passages_found_by_bm25_alone_keep_their_dense_cosine_similarity(cfg, em
     for mode in ("lexical", "hybrid"):
         for p in Retriever(embedder, mode=mode).retrieve(snap, query):
             expected = float(embedder.encode([p.text])[0] @ embedder.encode([query])[0])
-            assert p.similarity == pytest.approx(expected, abs=1e-4)
+            # bf16 embeddings: one text encoded alone or in the index's batches differs by ~2e-4.
+            assert p.similarity == pytest.approx(expected, abs=2e-3)
 
 
 def test_hybrid_fuses_both_rankings_by_reciprocal_rank(cfg, embedder):
