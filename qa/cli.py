@@ -78,6 +78,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         top_k=getattr(args, "top_k", None),
         retrieval=getattr(args, "retrieval", None),
         no_answer_threshold=getattr(args, "threshold", None),
+        reader_precision=getattr(args, "precision", None) if hasattr(args, "reader") else None,
+        embedding_precision=getattr(args, "precision", None),
     )
 
 
@@ -87,6 +89,9 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
     p.add_argument("--index", metavar="DIR", help="index folder (default: index/)")
     p.add_argument("--embedding-model", metavar="NAME",
                    help="sentence-transformers model, folder or hub id (default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--precision", choices=("bf16", "fp32"),
+                   help="how the models compute: bf16 (the default; fast on CPUs with AVX-512 BF16 "
+                   "or AMX) or fp32 (for CPUs without them); see README 'How the models run'")
     p.add_argument("--vector-store", metavar="STORE",
                    help="where the vectors live: faiss (the default: files in the index folder), "
                    "milvus:PATH.db (a Milvus Lite file) or milvus:http://host:19530 (a Milvus "

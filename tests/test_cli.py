@@ -114,6 +114,20 @@ def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
     assert out.returncode == 2 and "invalid choice: 'sparse'" in out.stderr
 
 
+def test_precision_is_chosen_on_the_command_line_for_both_models():
+    from qa.cli import build_parser, settings_from
+
+    parser = build_parser()
+    settings = settings_from(parser.parse_args(["ask", "q", "--precision", "fp32"]))
+    assert (settings.reader_precision, settings.embedding_precision) == ("fp32", "fp32")
+    settings = settings_from(parser.parse_args(["index", "--precision", "fp32"]))
+    assert settings.embedding_precision == "fp32"
+    default = settings_from(parser.parse_args(["ask", "q"]))
+    assert (default.reader_precision, default.embedding_precision) == ("bf16", "bf16")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["ask", "q", "--precision", "fp16"])
+
+
 # -- command-line habits --------------------------------------------------------------------
 
 
