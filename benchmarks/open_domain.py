@@ -161,7 +161,8 @@ def run_dataset(name: str, args) -> dict:
     modes = {}
     for mode, weight, k in args.retrieval:
         modes[mode_name(mode, weight, k)] = run_mode(
-            name, settings.with_(retrieval=mode, lexical_weight=weight, top_k=k), asked, questions_path, args)
+            name, settings.with_(retrieval=mode, lexical_weight=weight, top_k=k), asked, questions_path, args,
+            mode_name(mode, weight, k))
     if args.before:
         modes[f"before ({args.before})"] = run_before(name, work, questions_path, asked, args)
     per_question = {m: modes[m].pop("em_by_question") for m in modes}
@@ -176,7 +177,8 @@ def run_dataset(name: str, args) -> dict:
             "questions": len(asked), "top_k": settings.top_k, "modes": modes}
 
 
-def run_mode(name: str, settings, asked, questions_path: Path, args) -> dict:
+def run_mode(name: str, settings, asked, questions_path: Path, args, mode: str) -> dict:
+    """One retrieval mode (``mode``: its name, which also names its answers file)."""
     from tqdm import tqdm
 
     from qa.assistant import Assistant
@@ -184,7 +186,6 @@ def run_mode(name: str, settings, asked, questions_path: Path, args) -> dict:
     from qa.evaluation import first_hit, squad_scores
 
     assistant = Assistant(settings)
-    mode = mode_name(settings.retrieval, settings.lexical_weight)
     # Retrieval recall@1/5/20: its own pass, since the assistant reads only its top_k passages.
     snapshot = assistant.snapshot()
     ranks = []
