@@ -139,6 +139,13 @@ def add_api(app: FastAPI, assistant, job) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_body(_request, exc: RequestValidationError):
         """A body of the wrong shape: one readable message, as every other error has."""
+        for e in exc.errors():
+            if e.get("type") == "json_invalid":  # FastAPI says "body.13: JSON decode error"
+                where = next((p for p in e.get("loc", ()) if isinstance(p, int)), None)
+                reason = (e.get("ctx") or {}).get("error") or "JSON decode error"
+                at = f" at character {where}" if where is not None else ""
+                return JSONResponse({"detail": f"The request body is not valid JSON ({reason}{at}); send an "
+                                               'object such as {"question": "..."}'}, status_code=422)
         problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
                              for e in exc.errors())
         return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)

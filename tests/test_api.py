@@ -88,6 +88,13 @@ def test_a_body_without_a_question_is_a_422_in_json(server):
     assert "question" in r.json()["detail"] and "Field required" in r.json()["detail"]
 
 
+def test_a_body_that_is_not_json_is_a_422_saying_so(server):
+    client, _, _, _ = server
+    r = client.post("/api/ask", content=b'{"question": How many?}', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("The request body is not valid JSON") and "character 13" in r.json()["detail"]
+
+
 def test_a_question_can_be_scoped_like_on_the_command_line(server):
     client, _, _, _ = server
     scoped = client.post("/api/ask", json={"question": CARD_QUESTION, "since": "2030-01-01"}).json()
