@@ -434,7 +434,8 @@ def _log_progress(job: IndexJob) -> None:
             if job.status() != last:
                 last = job.status()
                 print(last, file=sys.stderr, flush=True)
-        print(job.status(), file=sys.stderr, flush=True)
+        if job.status() != last:  # the summary, unless the loop has just printed it
+            print(job.status(), file=sys.stderr, flush=True)
 
     threading.Thread(target=loop, name="qa-index-log", daemon=True).start()
 
