@@ -390,7 +390,8 @@ def render_answer(answer: Answer, threshold: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # qa never needs the network at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = parse_args(build_parser(), argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parse_or_explain(argv)
     if args.command != "serve":  # the chat sets up its own logging
         configure_logging(args.verbose)
     try:
@@ -403,6 +404,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+
+
+def _parse_or_explain(argv: list[str]) -> argparse.Namespace:
+    """`parse_args`; a usage error (exit 2) goes to stderr as argparse writes it and, when
+    ``--json`` is among the arguments, to stdout as JSON too, like every other error."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            return parse_args(build_parser(), argv)
+    except SystemExit as exc:
+        sys.stderr.write(said.getvalue())
+        if exc.code == 2 and "--json" in argv:
+            message = said.getvalue().strip().splitlines()[-1] if said.getvalue().strip() else "usage error"
+            print(json.dumps({"error": message, "kind": "UsageError"}, ensure_ascii=False))
+        raise
 
 
 def configure_logging(verbose: bool) -> None:

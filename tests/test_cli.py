@@ -194,6 +194,15 @@ def test_ask_json_reports_an_error_as_json_too(dirs):
     assert "the limit is 1000" in error["error"] and error["kind"] == "InvalidQuestion"
 
 
+@pytest.mark.parametrize("wrong", [["--top-k", "0"], ["--no-such-flag"]])
+def test_ask_json_reports_a_usage_error_as_json_too(dirs, wrong):
+    where, reader = dirs
+    proc = qa("ask", "--json", CARD_QUESTION, *where, *reader, *wrong, check=False)
+    assert proc.returncode == 2 and "usage: qa ask" in proc.stderr
+    error = json.loads(proc.stdout)
+    assert error["kind"] == "UsageError" and error["error"].startswith("qa ask: error:")
+
+
 def test_model_loading_has_its_own_timing(dirs):
     where, reader = dirs
     answer = json.loads(qa("ask", "--json", CARD_QUESTION, *where, *reader, "--threshold", "0").stdout)
