@@ -26,7 +26,7 @@ from torch import nn
 
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
-# What each head needs besides the encoder: a Linear "qa_outputs" (start, end logits) or nothing.
+# The transformers class a checkpoint's config must name for each head ("encoder": any BERT).
 ARCHITECTURES = {"question_answering": "BertForQuestionAnswering", "encoder": "BertModel"}
 
 
