@@ -431,8 +431,11 @@ def configure_logging(verbose: bool) -> None:
                         format="%(levelname)s: %(message)s")
     if verbose:
         logging.getLogger("qa").setLevel(logging.DEBUG)
-    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub", "faiss"):
+    for noisy in ("transformers", "sentence_transformers", "httpx", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.ERROR)
+    # FAISS's loader tells at INFO which CPU builds it tried and the ModuleNotFoundError of each
+    # it skipped: nothing is wrong, and a user reading -v took it for a fault.
+    logging.getLogger("faiss").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
 if __name__ == "__main__":
