@@ -215,12 +215,37 @@ def _state_dict(weights: dict[str, torch.Tensor], layers: int, head: str) -> dic
     return {k: v.float() for k, v in state.items()}
 
 
+@dataclass(frozen=True)
+class Padding:
+    """How a checkpoint pads: its pad token, that token's id, and the side ("right"/"left")."""
+
+    token: str = "[PAD]"
+    id: int = 0
+    side: str = "right"
+
+
 def load_tokenizer(folder: Path):
-    """The checkpoint's ``tokenizer.json`` as a `tokenizers.Tokenizer`, with any truncation and
-    padding saved in it switched off (callers set their own)."""
+    """(the checkpoint's ``tokenizer.json`` as a plain `tokenizers.Tokenizer` (see
+    `plain_copy`), its `Padding` from ``tokenizer_config.json``)."""
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(Path(folder) / TOKENIZER_FILE))
+    folder = Path(folder)
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    return tokenizer
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    token = str(config.get("pad_token", Padding.token))
+    return tokenizer, Padding(token, tokenizer.token_to_id(token) or 0, str(config.get("padding_side", "right")))
+
+
+def plain_copy(tokenizer):
+    """A copy of ``tokenizer`` (a `tokenizers.Tokenizer`, e.g. a transformers fast tokenizer's
+    ``backend_tokenizer``) with truncation and padding off, for its owner to set its own: one
+    tokenizer object keeps one setting, and transformers changes its own on every call."""
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy

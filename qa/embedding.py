@@ -62,6 +62,7 @@ class Embedder:
         self.backend = backend  # as `qa.reader.BACKENDS`, for a plain model (`MeanPoolingEncoder`)
         self._model = None
         self._tokens = None  # the model's `tokenizers.Tokenizer`, no truncation: counts word pieces
+        self._autocast = False  # bf16 through CPU autocast (a sentence-transformers model)
         self._lock = threading.Lock()
 
     @classmethod
@@ -75,20 +76,21 @@ class Embedder:
             if self._model is not None:
                 return
             try:
+                from qa import bert  # imports torch: only when a model loads
+
                 if MeanPoolingEncoder.fits(self._source):
+                    # It computes in its precision itself (see its __init__).
                     model = MeanPoolingEncoder(Path(self._source), device=self.device, backend=self.backend,
                                                precision=self.precision)
-                    self._tokens = model.tokenizer
+                    self._tokens, self._autocast = model.tokenizer, False
                 else:
                     from sentence_transformers import SentenceTransformer
-                    from tokenizers import Tokenizer
                     from transformers.utils import logging as hf_logging
 
                     hf_logging.disable_progress_bar()  # no "Loading weights" bar (as qa.reader)
                     model = SentenceTransformer(self._source, device=self.device)
-                    # Its fast tokenizer's own engine, untouched by the truncation it sets.
-                    self._tokens = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
-                    self._tokens.no_truncation()
+                    self._tokens = bert.plain_copy(model.tokenizer.backend_tokenizer)
+                    self._autocast = self.precision == "bf16"
                 self._model = model
             except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
                 raise ModelProblem(
@@ -135,9 +137,7 @@ class Embedder:
         step = self.batch_size * 4  # report progress every few batches
         for lo in range(0, len(order), step):
             rows = order[lo : lo + step]
-            # A MeanPoolingEncoder handles its precision itself (see its docstring).
-            with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
-                                enabled=self.precision == "bf16" and not isinstance(self._model, MeanPoolingEncoder)):
+            with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=self._autocast):
                 out[rows] = self._model.encode(
                     [texts[i] for i in rows], batch_size=self.batch_size, normalize_embeddings=True,
                     convert_to_numpy=True, show_progress_bar=False,
@@ -189,8 +189,6 @@ class MeanPoolingEncoder:
         """``backend`` "auto": a BERT model (all-MiniLM-L6-v2 is one) runs with `qa.bert`, torch
         alone; any other, or "transformers", with transformers' AutoModel. ``precision`` "bf16":
         `qa.bert.use_bf16` for a qa.bert model, CPU autocast for a transformers one."""
-        from tokenizers import Tokenizer
-
         from qa import bert  # imports torch: only when a model loads
 
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -200,19 +198,14 @@ class MeanPoolingEncoder:
         self.dimension = int(model_config["hidden_size"])
         if backend == "auto" and bert.supports(folder, "encoder"):
             self.model = bert.load(folder, "encoder")
-            self.tokenizer = bert.load_tokenizer(folder)
-            path = folder / "tokenizer_config.json"
-            tokenizer_config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-            pad_token = str(tokenizer_config.get("pad_token", "[PAD]"))
-            pad_id = self.tokenizer.token_to_id(pad_token) or 0
+            self.tokenizer, padding = bert.load_tokenizer(folder)
+            pad_token, pad_id = padding.token, padding.id
         else:
             from transformers import AutoModel, AutoTokenizer
 
             hf_tokenizer = AutoTokenizer.from_pretrained(folder)
             self.model = AutoModel.from_pretrained(folder)
-            self.tokenizer = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-            self.tokenizer.no_truncation()
-            self.tokenizer.no_padding()
+            self.tokenizer = bert.plain_copy(hf_tokenizer.backend_tokenizer)
             pad_token, pad_id = hf_tokenizer.pad_token, hf_tokenizer.pad_token_id or 0
         self.model = self.model.to(device).eval()
         self._autocast = precision == "bf16"
@@ -220,7 +213,7 @@ class MeanPoolingEncoder:
             bert.use_bf16(self.model)
             self._autocast = False
         # What sentence-transformers' tokenize does: pad to the longest, cut at max_seq_length.
-        self._batches = Tokenizer.from_str(self.tokenizer.to_str())
+        self._batches = bert.plain_copy(self.tokenizer)
         self._batches.enable_truncation(self.max_seq_length, strategy="longest_first")
         self._batches.enable_padding(pad_id=pad_id, pad_token=pad_token)
 

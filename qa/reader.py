@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Tokenizer
 
 from qa.errors import InvalidQuestion, ModelProblem
 
@@ -215,7 +214,7 @@ class Reader:
                     model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             # Windows: the question whole, the context cut into windows of max_length tokens
             # overlapping by stride (what a fast tokenizer's return_overflowing_tokens does).
-            windows = Tokenizer.from_str(tokenizer.to_str())
+            windows = bert.plain_copy(tokenizer)
             windows.enable_truncation(self.max_length, stride=self.stride,
                                       strategy="only_second" if pad_right else "only_first")
             self._tokenizer, self._windows, self._model = tokenizer, windows, model
@@ -226,18 +225,16 @@ class Reader:
         """(model, tokenizer, padding on the right, pad id) with `qa.bert`: no transformers."""
         from qa import bert
 
-        model = bert.load(folder, "question_answering")
-        tokenizer = bert.load_tokenizer(folder)
-        path = folder / "tokenizer_config.json"
-        config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        pad_id = tokenizer.token_to_id(str(config.get("pad_token", "[PAD]")))
-        return model, tokenizer, config.get("padding_side", "right") == "right", pad_id or 0
+        tokenizer, padding = bert.load_tokenizer(folder)
+        return bert.load(folder, "question_answering"), tokenizer, padding.side == "right", padding.id
 
     def _load_transformers(self):
         """(model, tokenizer, padding on the right, pad id) with transformers' Auto classes."""
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
         from transformers.utils import logging as hf_logging
+
+        from qa import bert
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of answers
         hf_tokenizer = AutoTokenizer.from_pretrained(self.model_name)
@@ -247,10 +244,7 @@ class Reader:
                 f"The reader {self.model_name!r} has no fast tokenizer (tokenizer.json); qa "
                 "needs its character offsets to cite answers."
             )
-        tokenizer = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        return model, tokenizer, hf_tokenizer.padding_side == "right", hf_tokenizer.pad_token_id or 0
+        return model, bert.plain_copy(hf_tokenizer.backend_tokenizer), hf_tokenizer.padding_side == "right", hf_tokenizer.pad_token_id or 0
 
     @property
     def question_budget(self) -> int:
