@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
@@ -86,24 +88,49 @@ def write_if_changed(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def parse_modes(text: str) -> list[tuple[str, float, int | None]]:
-    """"dense,hybrid@0.5,hybrid:5" -> [("dense", 1.0, None), ("hybrid", 0.5, None), ("hybrid",
-    1.0, 5)]: retrieval modes, with the BM25 ranking's weight in the fusion after an @ (hybrid
-    only) and the number of passages the reader reads after a colon (default: ``--top-k``)."""
+@dataclass(frozen=True)
+class Mode:
+    """One retrieval setting to compare: ``MODE[@W][/R][:K]``, e.g. ``hybrid@0.5/10:8``: the
+    retrieval mode, the BM25 ranking's weight W in the fusion and the fusion's rank offset R
+    (hybrid only; default: the settings'), and the passages K the reader reads (default:
+    ``--top-k``)."""
+
+    mode: str
+    weight: float | None = None
+    rrf_k: int | None = None
+    k: int | None = None
+
+    @property
+    def name(self) -> str:
+        name = self.mode
+        if self.weight is not None:
+            name += f"@{self.weight:g}"
+        if self.rrf_k is not None:
+            name += f"/{self.rrf_k}"
+        return name if self.k is None else f"{name}:{self.k}"
+
+    def settings(self, settings):
+        changes = {"retrieval": self.mode}
+        if self.weight is not None:
+            changes["lexical_weight"] = self.weight
+        if self.rrf_k is not None:
+            changes["rrf_k"] = self.rrf_k
+        if self.k is not None:
+            changes["top_k"] = self.k
+        return settings.with_(**changes)
+
+
+def parse_modes(text: str) -> list[Mode]:
+    """"dense,hybrid@0.5,hybrid/10:5" -> the `Mode` of each (see there)."""
     modes = []
     for part in text.split(","):
-        part, _, k = part.strip().partition(":")
-        mode, _, weight = part.partition("@")
-        if (mode not in ("dense", "lexical", "hybrid") or (weight and mode != "hybrid")
-                or (k and not (k.isdigit() and int(k) > 0))):
-            raise argparse.ArgumentTypeError(f"unknown retrieval mode {part!r} (dense, lexical, hybrid[@W], each [:K])")
-        modes.append((mode, float(weight or 1.0), int(k) if k else None))
+        m = re.fullmatch(r"(dense|lexical|hybrid)(?:@([0-9.]+))?(?:/(\d+))?(?::(\d+))?", part.strip())
+        if m is None or ((m[2] or m[3]) and m[1] != "hybrid") or (m[4] and int(m[4]) == 0):
+            raise argparse.ArgumentTypeError(
+                f"unknown retrieval mode {part!r} (dense, lexical, hybrid[@W][/R], each [:K])")
+        modes.append(Mode(m[1], float(m[2]) if m[2] else None, int(m[3]) if m[3] else None,
+                          int(m[4]) if m[4] else None))
     return modes
-
-
-def mode_name(mode: str, weight: float, k: int | None = None) -> str:
-    name = mode if mode != "hybrid" or weight == 1.0 else f"hybrid@{weight:g}"
-    return name if k is None else f"{name}:{k}"
 
 
 def build_index(name: str, args):
@@ -159,10 +186,8 @@ def run_dataset(name: str, args) -> dict:
         for ex in asked
     ))
     modes = {}
-    for mode, weight, k in args.retrieval:
-        modes[mode_name(mode, weight, k)] = run_mode(
-            name, settings.with_(retrieval=mode, lexical_weight=weight, top_k=k), asked, questions_path, args,
-            mode_name(mode, weight, k))
+    for mode in args.retrieval:
+        modes[mode.name] = run_mode(name, mode.settings(settings), asked, questions_path, args, mode.name)
     if args.before:
         modes[f"before ({args.before})"] = run_before(name, work, questions_path, asked, args)
     per_question = {m: modes[m].pop("em_by_question") for m in modes}
@@ -211,6 +236,7 @@ def run_mode(name: str, settings, asked, questions_path: Path, args, mode: str) 
     return {
         "retrieval": settings.retrieval,
         "lexical_weight": settings.lexical_weight,
+        "rrf_k": settings.rrf_k,
         "threshold": assistant.no_answer_threshold,
         **recall,
         "exact_match": scores.get("exact_match"),
@@ -289,6 +315,8 @@ def paired_difference(a: dict, b: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from qa.settings import Settings
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
     parser.add_argument("--limit", type=int, help="questions per dataset, spread evenly (default: all)")
@@ -296,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-k", type=int, help="passages the assistant reads (default: the settings' 8)")
     parser.add_argument("--threshold", type=float,
                         help="no-answer threshold (default: the reader's calibrated one; 0: always answer)")
-    parser.add_argument("--retrieval", type=parse_modes, default=[("dense", 1.0)], metavar="MODES",
+    parser.add_argument("--retrieval", type=parse_modes, default="dense", metavar="MODES",
                         help="retrieval modes to compare in this run, comma-separated: dense, lexical, "
-                        "hybrid, hybrid@W (BM25 weight W in the fusion); each is paired with the first "
+                        "hybrid, hybrid@W (BM25 weight W in the fusion), hybrid/R (rank offset R), each :K "
+                        "(K passages read); each is paired with the first "
                         "(default: dense)")
     parser.add_argument("--split", choices=("all", "tune", "report"), default="all",
                         help="questions to ask: all; tune (RealTimeQA 2020-21, SQuAD's first 20 articles) to "
@@ -318,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {name: run_dataset(name, args) for name in names}
     rows, miss_rows = [], []
-    first = mode_name(*args.retrieval[0])
+    first = args.retrieval[0].name
 
     def paired_text(paired: dict | None) -> str:
         return f"{paired['mean']:+.1f} [{paired['ci95'][0]:+.1f}, {paired['ci95'][1]:+.1f}]" if paired else ""
@@ -350,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{some['top_k']} chunks; no-answer threshold {next(iter(some['modes'].values()))['threshold']:g}; "
         "\"not in the articles\" scores as empty). "
         f"*EM vs {first}*: the paired difference in EM points over the same questions, with its 95% "
-        "interval. Retrieval modes: see README \"Retrieval\" (hybrid@W: BM25 weighted W in the fusion). "
+        "interval. Retrieval modes: see README \"Retrieval\" (hybrid@W: BM25 weighted W in the fusion; "
+        f"hybrid/R: reciprocal rank fusion with rank offset R, else {Settings().rrf_k}). "
         "Latency: whole `ask`, per question.\n\n"
         + (f"*before ({args.before})*: the same questions answered by the code of {args.before} with its own "
            "defaults, reader and index; *EM vs before* and *p50 vs before* compare with it. "
@@ -367,8 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
     if args.split != "all":
         name += f"-{args.split}"
-    if [m[0] for m in args.retrieval] != ["dense"] or any(m[2] for m in args.retrieval):
-        name += "-" + "-".join(mode_name(*m).replace("@", "w").replace(".", "").replace(":", "k")
+    if [m.name for m in args.retrieval] != ["dense"]:
+        name += "-" + "-".join(m.name.replace("@", "w").replace(".", "").replace("/", "r").replace(":", "k")
                                for m in args.retrieval)
     if args.before:
         name += f"-vs-{args.before}"

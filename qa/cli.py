@@ -103,8 +103,8 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
         p.add_argument("--top-k", type=positive_int, metavar="K",
                        help="passages retrieved per question, at least 1 (default: 8)")
         p.add_argument("--retrieval", choices=("dense", "lexical", "hybrid"),
-                       help="how passages are found: dense (embeddings; the default), lexical "
-                       "(BM25 words) or hybrid (both, fused by reciprocal rank); see README")
+                       help="how passages are found: hybrid (both rankings, fused by reciprocal "
+                       "rank; the default), dense (embeddings) or lexical (BM25 words); see README")
         p.add_argument("--threshold", type=non_negative_float, metavar="P",
                        help="confidence under which the answer is 'not in the articles' "
                        "(default: the reader's calibrated threshold)")
