@@ -324,11 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top-k", type=int, help="passages the assistant reads (default: the settings' 8)")
     parser.add_argument("--threshold", type=float,
                         help="no-answer threshold (default: the reader's calibrated one; 0: always answer)")
-    parser.add_argument("--retrieval", type=parse_modes, default="dense", metavar="MODES",
+    parser.add_argument("--retrieval", type=parse_modes, default=None, metavar="MODES",
                         help="retrieval modes to compare in this run, comma-separated: dense, lexical, "
                         "hybrid, hybrid@W (BM25 weight W in the fusion), hybrid/R (rank offset R), each :K "
                         "(K passages read); each is paired with the first "
-                        "(default: dense)")
+                        "(default: the settings' mode, hybrid)")
     parser.add_argument("--split", choices=("all", "tune", "report"), default="all",
                         help="questions to ask: all; tune (RealTimeQA 2020-21, SQuAD's first 20 articles) to "
                         "choose settings on; report (RealTimeQA 2022, SQuAD's last 20) to report them on")
@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (default: one per core; use 1 on a busy machine)")
     args = parser.parse_args(argv)
+    default_mode = Settings().retrieval
+    args.retrieval = args.retrieval or [Mode(default_mode)]
     set_threads(args.threads)
     names = list(DATASETS) if args.dataset == "all" else [args.dataset]
     for n in names:
@@ -397,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     name = result_name(name, args.limit) + ("" if args.threshold is None else f"-threshold{args.threshold:g}")
     if args.split != "all":
         name += f"-{args.split}"
-    if [m.name for m in args.retrieval] != ["dense"]:
+    if [m.name for m in args.retrieval] != [default_mode]:
         name += "-" + "-".join(m.name.replace("@", "w").replace(".", "").replace("/", "r").replace(":", "k")
                                for m in args.retrieval)
     if args.before:

@@ -110,6 +110,11 @@ class QuestionFeatures(_FeatureVector):
     articles: float  # log1p(other articles giving the best candidate's answer)
     retrieved_terms: float  # share of the question's words found in any retrieved passage
     retrieved_names: float  # share of its key names found there
+    # Of the best candidate: how close its sentence is to the question, and how far down the
+    # retrieval results its passage was (a question whose best answer comes from a low-ranked,
+    # loosely related sentence is often one the articles do not answer).
+    top_sentence_similarity: float = 0.0
+    top_rank: float = 0.0  # log1p(retrieval rank of its passage, 0 = first)
 
     @classmethod
     def of(cls, ranked: Sequence[AnswerFeatures], model: Answerability) -> QuestionFeatures:
@@ -130,6 +135,8 @@ class QuestionFeatures(_FeatureVector):
             articles=top.articles,
             retrieved_terms=top.retrieved_terms,
             retrieved_names=top.retrieved_names,
+            top_sentence_similarity=top.sentence_similarity,
+            top_rank=top.rank,
         )
 
 

@@ -117,13 +117,17 @@ def _answerability_section(folder: Path) -> list[str]:
     ]
     verifier = model.get("verifier")
     if verifier:
+        names = (rep.get("settings") or {}).get("verifier_negatives") or ["near_topic", "off_topic", "squad_unanswerable"]
+        negatives = " and ".join(", ".join(n.replace("_", "-").replace("squad-unanswerable", "SQuAD v2.0 unanswerable")
+                                           for n in names).rsplit(", ", 1))
         lines += [
             "Whether to answer at all is the verifier's call: a logistic regression over a question's candidates "
             "together (the top one's confidence and its lead over the second, the best reader margin, the closest "
             "answer sentence, how much of the question and of its names the retrieved passages mention at all, "
-            "...), fitted to tell answerable questions from near-topic, off-topic and SQuAD v2.0 unanswerable "
+            f"...), fitted to tell answerable questions from {negatives} "
             "ones (after Hu et al. 2019, Read + Verify, and Zhang et al. 2021, Retro-Reader). Below its floor "
-            "the reply is \"not in the articles\"; other reports must still reach the candidate floor above.",
+            "the reply is \"not in the articles\"; above it the answer is shown, tentative under the confident "
+            "threshold; other reports must still reach the candidate floor above.",
             "",
             f"- floor {verifier['floor']}; weights (standardised): "
             + ", ".join(f"{n} {w:+.2f}" for n, w in zip(verifier["features"], verifier["weights"])),
