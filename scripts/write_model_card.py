@@ -125,9 +125,10 @@ def _answerability_section(folder: Path) -> list[str]:
             "together (the top one's confidence and its lead over the second, the best reader margin, the closest "
             "answer sentence, how much of the question and of its names the retrieved passages mention at all, "
             f"...), fitted to tell answerable questions from {negatives} "
-            "ones (after Hu et al. 2019, Read + Verify, and Zhang et al. 2021, Retro-Reader). Below its floor "
-            "the reply is \"not in the articles\"; above it the answer is shown, tentative under the confident "
-            "threshold; other reports must still reach the candidate floor above.",
+            "ones (after Hu et al. 2019, Read + Verify, and Zhang et al. 2021, Retro-Reader). Below its floor, "
+            "or with the best candidate under the candidate floor above, the reply is \"not in the articles\"; "
+            "otherwise the answer is shown, tentative under the confident threshold. Other reports must reach "
+            "the candidate floor too.",
             "",
             f"- floor {verifier['floor']}; weights (standardised): "
             + ", ".join(f"{n} {w:+.2f}" for n, w in zip(verifier["features"], verifier["weights"])),
