@@ -277,7 +277,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         model = assistant.answerability
-        floor = (model.verifier.floor if answer.answerable is not None and model and model.verifier
+        # Name the check that refused: the verifier's floor when its probability fell short,
+        # else the best candidate's floor (the verifier may have passed the question).
+        verifier = model.verifier if model is not None and answer.answerable is not None else None
+        floor = (verifier.floor if verifier is not None and answer.answerable < verifier.floor
                  else assistant.no_answer_threshold)
         print(terminal_text(render_answer(answer, floor)))
     return 0
@@ -364,7 +367,7 @@ def render_answer(answer: Answer, threshold: float) -> str:
     else:
         if answer.scope and not answer.passages:
             why = f"no indexed article is in the scope: only {answer.scope}"
-        elif answer.answerable is not None:
+        elif answer.answerable is not None and answer.answerable < threshold:
             # The verifier decided (qa.answerability): its probability, not the best span's
             # confidence, is what fell short.
             why = (f"the articles hold an answer with probability {answer.answerable:.2f}, "

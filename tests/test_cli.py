@@ -100,6 +100,19 @@ def test_a_wrong_event_answer_says_which_names_its_article_never_mentions():
     assert "never mentions Kursk" in text
 
 
+def test_a_refusal_names_the_check_that_refused():
+    """The verifier can pass a question whose best candidate is still under the candidate floor;
+    the reason printed must then be the candidate's score, not the verifier's probability (a new
+    user saw "hold an answer with probability 1.00, under 0.67")."""
+    from qa.cli import render_answer
+    from tests.test_render import found
+
+    by_floor = render_answer(found(answer=None, found=False, score=0.09, answerable=0.998, alternatives=()), 0.245)
+    assert "best 0.09, threshold 0.24" in by_floor and "probability" not in by_floor
+    by_verifier = render_answer(found(answer=None, found=False, score=0.5, answerable=0.3, alternatives=()), 0.665)
+    assert "hold an answer with probability 0.30, under 0.67" in by_verifier
+
+
 def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
     where, reader = dirs
     qa("index", *where)
