@@ -107,7 +107,8 @@ def add_common_options(p: argparse.ArgumentParser, reader: bool = True) -> None:
                        "rank; the default), dense (embeddings) or lexical (BM25 words); see README")
         p.add_argument("--threshold", type=non_negative_float, metavar="P",
                        help="confidence under which the answer is 'not in the articles' "
-                       "(default: the reader's calibrated threshold)")
+                       "(default: the floor fitted with the answerability model, see README "
+                       "'How confident is an answer?'; 0 always answers)")
 
 
 def add_filter_options(p: argparse.ArgumentParser) -> None:
