@@ -170,6 +170,8 @@ class CandidateBuilder:
             sentence = next(((s, e) for s, e in sentences[i] if s <= span.start < e), None)
             if sentence is None or span.end > sentence[1]:
                 continue  # runs across a sentence end: two fragments, not an answer
+            if cuts_a_word(passage.text, span.start, span.end):
+                continue  # "13" of "13,000": word pieces, not what the article says
             base = passage.record.chunk.start
             place = Place(i, passage, span, self.calibration.confidence(span), (base + sentence[0], base + sentence[1]))
             where = (place.article_id, place.start, place.end)
@@ -325,6 +327,22 @@ class CandidateBuilder:
             paragraph=paragraph_number(self._text(rec.chunk.article_id), place.start),
             url=rec.url, date=rec.date, source=rec.source,
         )
+
+
+def cuts_a_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` begins or ends inside a word or a number ("13" of "13,000",
+    "1" of "1.5%", "Kyiv" of "Kyivstar"): the reader's spans are word pieces, and such a piece
+    is not what the article says."""
+    if start >= end:
+        return False
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if (before.isalnum() and text[start].isalnum()) or (after.isalnum() and text[end - 1].isalnum()):
+        return True
+    # A thousands separator or a decimal point between digits: "13|,000", "1|.5".
+    if after in ",." and text[end - 1].isdigit() and end + 1 < len(text) and text[end + 1].isdigit():
+        return True
+    return before in ",." and text[start].isdigit() and start >= 2 and text[start - 2].isdigit()
 
 
 def same_answer(a: str, b: str) -> bool:

@@ -4,6 +4,8 @@ Built from real dataclasses (passages as the store returns them, spans as the re
 them); no model is involved, so each rule is checked on its own.
 """
 
+import pytest
+
 from qa.answer_type import profile
 from qa.candidates import CandidateBuilder, same_answer
 from qa.chunking import Chunk
@@ -75,3 +77,20 @@ def test_question_names_absent_from_the_article_are_reported():
     assert cands[0].unmentioned == ("Lisbon", "2019") and cands[0].features.names_missing == 1.0
     cands = build("How many people watched the fireworks at the Marlow Tower?", [span("20,000", 5.0)])
     assert cands[0].unmentioned == () and cands[0].features.names_missing == 0.0
+
+
+@pytest.mark.parametrize(("text", "piece", "cut"), [
+    ("shipped as many as 13,000 containers", "13", True),
+    ("shipped as many as 13,000 containers", "13,000", False),
+    ("a 1.5% rise", "1", True),
+    ("a 1.5% rise", "1.5%", False),
+    ("the Kyivstar network", "Kyiv", True),
+    ("in Kyiv, officials said", "Kyiv", False),
+    ("arrived in 2019.", "2019", False),
+    ("(1,500)", "1,500", False),
+])
+def test_a_span_that_cuts_a_word_or_number_is_not_an_answer(text, piece, cut):
+    from qa.candidates import cuts_a_word
+
+    start = text.index(piece)
+    assert cuts_a_word(text, start, start + len(piece)) is cut
