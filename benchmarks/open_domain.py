@@ -187,7 +187,7 @@ def run_dataset(name: str, args) -> dict:
     ))
     modes = {}
     for mode in args.retrieval:
-        modes[mode.name] = run_mode(name, mode.settings(settings), asked, questions_path, args, mode.name)
+        modes[mode.name] = run_mode(name, mode, settings, asked, questions_path, args)
     if args.before:
         modes[f"before ({args.before})"] = run_before(name, work, questions_path, asked, args)
     per_question = {m: modes[m].pop("em_by_question") for m in modes}
@@ -202,19 +202,20 @@ def run_dataset(name: str, args) -> dict:
             "questions": len(asked), "top_k": settings.top_k, "modes": modes}
 
 
-def run_mode(name: str, settings, asked, questions_path: Path, args, mode: str) -> dict:
-    """One retrieval mode (``mode``: its name, which also names its answers file)."""
+def run_mode(name: str, mode: Mode, settings, asked, questions_path: Path, args) -> dict:
+    """One retrieval mode over the dataset's ``settings`` (its name also names its answers file)."""
     from tqdm import tqdm
 
     from qa.assistant import Assistant
     from qa.batch import answer_file
     from qa.evaluation import first_hit, squad_scores
 
+    settings = mode.settings(settings)
     assistant = Assistant(settings)
     # Retrieval recall@1/5/20: its own pass, since the assistant reads only its top_k passages.
     snapshot = assistant.snapshot()
     ranks = []
-    for ex in tqdm(asked, desc=f"{name} {mode} retrieval", unit="q", file=sys.stderr):
+    for ex in tqdm(asked, desc=f"{name} {mode.name} retrieval", unit="q", file=sys.stderr):
         passages = assistant.retriever.retrieve(snapshot, ex.question, top_k=max(RECALL_KS))
         ranks.append(first_hit([p.text for p in passages], ex.answers))
     recall = {
@@ -222,7 +223,7 @@ def run_mode(name: str, settings, asked, questions_path: Path, args, mode: str) 
         for k in RECALL_KS
     }
 
-    suffix = ("" if args.threshold is None else f"-threshold{args.threshold:g}") + f"-{mode}"
+    suffix = ("" if args.threshold is None else f"-threshold{args.threshold:g}") + f"-{mode.name}"
     answers_path = work_answers(questions_path, suffix)
     result = answer_file(assistant, questions_path, answers_path, resume=args.resume,
                          overwrite=not args.resume, report_path=answers_path.with_suffix(".report.json"))

@@ -17,8 +17,9 @@ answer; 0: otherwise, and always 0 when the corpus does not hold the answer). So
 RealTimeQA is split by date: 2020-21 is fitted on (the shipped reader, trained on SQuAD, has
 seen none of it), 2022 is held out for the benchmarks (benchmarks/news_answerability.py). For a
 reader fine-tuned on news (scripts/make_news_training_set.py), which has seen 2020, fit with
---years 2021 (questions it has not seen: their features look as they will on new questions). SQuAD v1.1 dev, which benchmarks/open_domain.py reports on,
-is never used (v2.0's unanswerable questions are not in it).
+--years 2021 (questions it has not seen: their features look as they will on new questions).
+SQuAD v1.1 dev, which benchmarks/open_domain.py reports on, is never used (v2.0's unanswerable
+questions are not in it).
 
 Three models and three cut-offs, all fitted on this split:
 
@@ -81,9 +82,8 @@ def features_folder(reader: Path, years: tuple[str, ...]) -> Path:
 
     s = Settings()
     weights = reader / "model.safetensors"
-    key = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}"
-    if (s.retrieval, s.rrf_k, s.lexical_weight, s.top_k) != ("dense", 60, 1.0, 8):  # the earlier caches' key
-        key += f":{s.retrieval}:{s.rrf_k}:{s.lexical_weight}:{s.top_k}:{s.retrieval_depth}"
+    key = (f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}"
+           f":{s.retrieval}:{s.rrf_k}:{s.lexical_weight}:{s.top_k}:{s.retrieval_depth}")
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
     return WORK / f"{'-'.join(years)}-{digest}"
 

@@ -117,9 +117,9 @@ def _answerability_section(folder: Path) -> list[str]:
     ]
     verifier = model.get("verifier")
     if verifier:
-        names = (rep.get("settings") or {}).get("verifier_negatives") or ["near_topic", "off_topic", "squad_unanswerable"]
-        negatives = " and ".join(", ".join(n.replace("_", "-").replace("squad-unanswerable", "SQuAD v2.0 unanswerable")
-                                           for n in names).rsplit(", ", 1))
+        labels = {"near_topic": "near-topic", "off_topic": "off-topic", "squad_unanswerable": "SQuAD v2.0 unanswerable"}
+        names = (rep.get("settings") or {}).get("verifier_negatives") or list(labels)
+        negatives = " and ".join(labels.get(n, n) for n in names)
         lines += [
             "Whether to answer at all is the verifier's call: a logistic regression over a question's candidates "
             "together (the top one's confidence and its lead over the second, the best reader margin, the closest "
