@@ -107,6 +107,7 @@ class QuestionProfile:
     names: tuple[str, ...]
     key_names: tuple[str, ...] = ()
     event: tuple[str, ...] = ()
+    money: bool = False  # asks for a sum of money ("How much is Russia paying ...?", `asks_money`)
 
 
 def profile(question: str) -> QuestionProfile:
@@ -115,7 +116,28 @@ def profile(question: str) -> QuestionProfile:
     counted = counted_noun(question)
     terms = content_terms(question)
     return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
-                           event_terms(question, names, counted))
+                           event_terms(question, names, counted), asks_money(question))
+
+
+_MONEY_Q = re.compile(
+    r"\bhow much\b(?:(?!\?).)*\b(?:pay|pays|paying|paid|cost|costs|costing|spend|spends|spending|spent|"
+    r"earn|earns|earned|earning|charge|charged|charging|owe|owes|owed|fine|fined|worth|raise|raised|"
+    r"donate|donated|sell for|sold for|money|funding|budget|salary|wage|compensation|price)\b|"
+    r"\bhow much money\b|\bwhat (?:is|was|were|are|will be) the (?:price|cost|fine|budget|salary|fee|ransom)\b",
+    re.IGNORECASE,
+)
+MONEY_SPAN = re.compile(
+    r"[$\u20ac\u00a3\u00a5\u20b9\u20bd\u20a9]|\b(?:dollars?|euros?|pounds?|sterling|roubles?|rubles?|won|yuan|"
+    r"renminbi|yen|rupees?|francs?|pesos?|reais|lira|shekels?|dinars?|rand|krona|kronor|krone|"
+    r"usd|eur|gbp|cents?|pence|bitcoins?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_money(question: str) -> bool:
+    """Whether ``question`` asks for a sum of money: "how much" with paying, costing, spending,
+    earning or a price ("How much is Russia paying North Korea?"), or "what is the price ..."."""
+    return bool(_MONEY_Q.search(question))
 
 
 def expected_type(question: str) -> AnswerType:

@@ -25,6 +25,7 @@ import numpy as np
 
 from qa.answer import Candidate, Citation
 from qa.answer_type import (
+    MONEY_SPAN,
     AnswerType,
     QuestionProfile,
     content_terms,
@@ -257,9 +258,13 @@ class CandidateBuilder:
     def _unit(self, profile: QuestionProfile, best: Place) -> bool | None:
         """Whether the number of the span counts what the question counts (None: can't tell)."""
         counted = profile.counted
+        span_text = best.span.text
+        if profile.money:
+            # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
+            # "12,000" near a question about payments is a count of something else.
+            return bool(MONEY_SPAN.search(" ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])))
         if not counted or counted in _ANY_PEOPLE:
             return None
-        span_text = best.span.text
         numbers = list(_NUMBER.finditer(span_text))
         if not numbers:
             return None
@@ -267,8 +272,16 @@ class CandidateBuilder:
         after = words_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
         if not nouns:
-            # "... could eventually rise to 12,000.": the count's subject is earlier in the text.
-            return True if stem(counted) in self._context_stems(best) else None
+            # "... could eventually rise to 12,000.": the count's subject is earlier, in the
+            # sentence or the one before ("1,500 troops have arrived"). A bare number with no
+            # word for the counted thing there does not count it: "12,000" (troops) is not a
+            # count of tanks, workers or generals.
+            if stem(counted) in self._context_stems(best):
+                return True
+            context = [w for w in content_terms(self._context(best)) if not _NUMBER.fullmatch(w)]
+            if self._related is None or not context:
+                return None
+            return self._related(counted, context) >= UNIT_SIMILARITY
         if stem(counted) in {stem(n) for n in nouns}:
             return True
         if self._related is None:
@@ -331,13 +344,18 @@ class CandidateBuilder:
 
 def cuts_a_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` begins or ends inside a word or a number ("13" of "13,000",
-    "1" of "1.5%", "Kyiv" of "Kyivstar"): the reader's spans are word pieces, and such a piece
-    is not what the article says."""
+    "1" of "1.5%", "Kyiv" of "Kyivstar", "152" of "152-mm"): the reader's spans are word pieces,
+    and such a piece is not what the article says."""
     if start >= end:
         return False
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
     if (before.isalnum() and text[start].isalnum()) or (after.isalnum() and text[end - 1].isalnum()):
+        return True
+    # A hyphenated compound is one word: "152" of "152-mm", "Kyiv" of "Kyiv-based".
+    if after == "-" and text[end - 1].isalnum() and end + 1 < len(text) and text[end + 1].isalnum():
+        return True
+    if before == "-" and text[start].isalnum() and start >= 2 and text[start - 2].isalnum():
         return True
     # A thousands separator or a decimal point between digits: "13|,000", "1|.5".
     if after in ",." and text[end - 1].isdigit() and end + 1 < len(text) and text[end + 1].isdigit():

@@ -75,11 +75,12 @@ def _news_training_section(folder: Path) -> list[str]:
              f"({news['threads']} threads). Command: `{news.get('command', 'scripts/train_reader.py')}`.", ""]
     check = news.get("validation")
     if check:
-        lines += [f"Checked on {check['set']} (never trained on), each question read from its own evidence "
-                  "passage and from its hard negatives:", "",
-                  "| reader | answer F1 (own passage) | best F1 with no-answer |", "| --- | --- | --- |"]
-        for name, r in check["results"].items():
-            lines.append(f"| {name} | {r['HasAns_f1']} | {r['best_f1']} |")
+        results = check["results"]
+        columns = list(next(iter(results.values())))
+        lines += [f"Checked on {check['set']} (never trained on):", "",
+                  "| reader | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
+        for name, r in results.items():
+            lines.append(f"| {name} | " + " | ".join(str(r[c]) for c in columns) + " |")
         lines.append("")
     return lines
 

@@ -88,9 +88,56 @@ def test_question_names_absent_from_the_article_are_reported():
     ("in Kyiv, officials said", "Kyiv", False),
     ("arrived in 2019.", "2019", False),
     ("(1,500)", "1,500", False),
+    ("eight million 122-mm and 152-mm shells", "eight million 122-mm and 152", True),
+    ("the Kyiv-based group", "Kyiv", True),
+    ("a 152-mm shell", "152-mm", False),
+    ("in the 2019-20 season", "2019-20", False),
 ])
 def test_a_span_that_cuts_a_word_or_number_is_not_an_answer(text, piece, cut):
     from qa.candidates import cuts_a_word
 
     start = text.index(piece)
     assert cuts_a_word(text, start, start + len(piece)) is cut
+
+
+REPORT = ("Police said 1,500 officers were on duty at the parade. Next year organisers expect the number to rise "
+          "to 2,000. The council paid 40,000 for the floats and $12,000 for the fireworks.")
+WORDS_CLOSE = {("soldiers", "officers"), ("policemen", "officers")}  # as the embedder would judge them
+
+
+def build_report(question, pieces, related=None):
+    builder = CandidateBuilder(Calibration(), None, lambda _id: REPORT, related=related)
+    spans = [span(text, 5.0 - i, source=REPORT) for i, text in enumerate(pieces)]
+    return {c.candidate.answer: c for c in builder.build(profile(question), [passage(text=REPORT)],
+                                                         ReaderOutput(spans, [0.0]))}
+
+
+def related(word, others):
+    return max(1.0 if w == word or (word, w) in WORDS_CLOSE else 0.2 for w in others)
+
+
+def test_a_bare_number_counts_what_the_sentence_before_counts():
+    # "the number ... 2,000": officers, named in the sentence before
+    assert build_report("How many officers will be on duty next year?", ["2,000"])["2,000"].features.unit_match == 1.0
+    assert build_report("How many policemen will be on duty next year?", ["2,000"],
+                        related)["2,000"].features.unit_match == 1.0
+
+
+def test_a_bare_number_with_no_word_for_the_counted_thing_nearby_does_not_count_it():
+    # the sample article's "could eventually rise to 12,000" (troops) offered for tanks and workers
+    cands = build_report("How many tanks will be at the parade next year?", ["2,000"], related)
+    assert cands["2,000"].features.unit_miss == 1.0
+    # without word similarities qa cannot tell, and does not judge
+    cands = build_report("How many tanks will be at the parade next year?", ["2,000"])
+    assert cands["2,000"].features.unit_miss == 0.0 and cands["2,000"].features.unit_match == 0.0
+
+
+def test_a_question_about_money_wants_a_sum_with_its_currency():
+    from qa.answer_type import asks_money
+
+    assert asks_money("How much is Russia paying North Korea for its troops?")
+    assert asks_money("How much did the fireworks cost?") and asks_money("What was the price of the tickets?")
+    assert not asks_money("How much rain fell on Sunday?") and not asks_money("How many troops were paid?")
+    cands = build_report("How much did the council pay for the floats and the fireworks?", ["40,000", "$12,000"])
+    assert cands["40,000"].features.unit_miss == 1.0  # "40,000": no currency, it may count anything
+    assert cands["$12,000"].features.unit_miss == 0.0 and cands["$12,000"].features.unit_match == 1.0
