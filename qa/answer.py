@@ -101,7 +101,8 @@ class Answer:
     best_guess: Candidate | None = None  # the top candidate even when not found (never shown as an answer)
     tentative: bool = False
     # Names the question gives (places, people, organisations, years) that the answer's article
-    # never mentions: the answer may be about another event, so it is at most tentative.
+    # never mentions: the answer may be about another event, so it is at most tentative (when
+    # not found: those of the best guess, whose article was about another event).
     unmentioned: tuple[str, ...] = ()
     # The answerability verifier's probability that the articles hold an answer at all (None
     # when no verifier decided: none fitted, or a no-answer threshold set by hand).

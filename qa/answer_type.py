@@ -58,6 +58,14 @@ _DATE_SPAN = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*")
+_DATELINE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d{{1,4}}(?:st|nd|rd|th)?)", re.IGNORECASE)
+
+
+def is_dateline(sentence: str) -> bool:
+    """Whether ``sentence`` is only a date, as an article's dateline ("Tuesday, March 5, 2019"):
+    the day the article was written, not a date it reports."""
+    words = re.findall(r"\w+", sentence)
+    return bool(words) and all(_DATELINE_WORD.fullmatch(w) for w in words)
 
 _QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|old|long|far|big|large|high|tall|deep|heavy|fast|often)\b|"

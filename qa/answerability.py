@@ -195,6 +195,10 @@ class Answerability:
     fitted_on: str = ""
     report: dict | None = None
     verifier: Verifier | None = None  # None: the floor alone decides whether to answer
+    # The floor another report must reach: the confidence from which a candidate would be shown
+    # as the answer with no verifier (the floor that rejects as many off-topic questions alone as
+    # the two checks do together). None: the floor.
+    report_floor: float | None = None
 
     def answerable(self, ranked: Sequence[AnswerFeatures]) -> float | None:
         """The verifier's probability that the articles hold an answer, given the question's
@@ -233,6 +237,7 @@ class Answerability:
                 floor=float(data["floor"]), top_scale=float(data.get("top_scale", 1.0)),
                 top_bias=float(data.get("top_bias", 0.0)), fitted_on=data.get("fitted_on", ""), report=data.get("report"),
                 verifier=Verifier.from_dict(data["verifier"]) if data.get("verifier") else None,
+                report_floor=float(data["report_floor"]) if data.get("report_floor") is not None else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a valid answerability model: {exc}") from exc

@@ -342,12 +342,19 @@ class Assistant:
         model = self.answerability
         answerable = (model.answerable([c.features for c in ranked])
                       if model is not None and s.no_answer_threshold is None else None)
+        # Another report must be one qa would show as the answer on its own evidence: the model's
+        # report floor (what the candidate floor alone would be: no verifier looks at it). So must
+        # an answer from an article that never mentions what the question names: the verifier
+        # judged the question, not that other event.
+        report_floor = self.report_floor
         if (best is None or best.score < floor
-                or (answerable is not None and model.verifier and answerable < model.verifier.floor)):
+                or (answerable is not None and model.verifier and answerable < model.verifier.floor)
+                or (best.names_missing and best.score < report_floor)):
             return Answer(question=question, query=query, answer=None, found=False,
                           score=best.score if best else 0.0, passages=retrieved,
-                          best_guess=best.candidate if best else None, answerable=answerable)
-        others = [c for c in ranked[1:] if self._may_be_other_report(c, best, floor)]
+                          best_guess=best.candidate if best else None, answerable=answerable,
+                          unmentioned=best.unmentioned if best else ())
+        others = [c for c in ranked[1:] if self._may_be_other_report(c, best, report_floor)]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
         others = [c for c in others
@@ -420,6 +427,17 @@ class Assistant:
                 self._word_vectors[w] = v
         target = self._word_vectors[word]
         return max(float(target @ self._word_vectors[w]) for w in others)
+
+    @property
+    def report_floor(self) -> float:
+        """The confidence another report must reach, and an answer from an article that does
+        not mention what the question names: the answerability model's report floor (never under
+        the no-answer threshold); a threshold set by hand is both."""
+        floor = self.no_answer_threshold
+        model = self.answerability
+        if self.settings.no_answer_threshold is not None or model is None or model.report_floor is None:
+            return floor
+        return max(floor, model.report_floor)
 
     @property
     def no_answer_threshold(self) -> float:

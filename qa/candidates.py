@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from qa.answer_type import (
     QuestionProfile,
     content_terms,
     fits,
+    is_dateline,
     mentions,
     states,
     stem,
@@ -166,6 +167,11 @@ class CandidateBuilder:
                 continue
             i = span.context_index
             passage = passages[i]
+            start, end = widen_to_compound(passage.text, span.start, span.end)
+            if (start, end) != (span.start, span.end):
+                # "eight million 122-mm and 152" -> "... 152-mm": a hyphenated word is one word
+                span = replace(span, start=start, end=end, text=passage.text[start:end])
+                key = normalize_answer(span.text)
             if i not in sentences:
                 sentences[i] = sentence_spans(passage.text)
             sentence = next(((s, e) for s, e in sentences[i] if s <= span.start < e), None)
@@ -173,6 +179,8 @@ class CandidateBuilder:
                 continue  # runs across a sentence end: two fragments, not an answer
             if cuts_a_word(passage.text, span.start, span.end):
                 continue  # "13" of "13,000": word pieces, not what the article says
+            if is_dateline(passage.text[sentence[0]:sentence[1]]):
+                continue  # when the article was written ("Tuesday, March 5, 2019"), not an event's date
             base = passage.record.chunk.start
             place = Place(i, passage, span, self.calibration.confidence(span), (base + sentence[0], base + sentence[1]))
             where = (place.article_id, place.start, place.end)
@@ -268,8 +276,11 @@ class CandidateBuilder:
         numbers = list(_NUMBER.finditer(span_text))
         if not numbers:
             return None
+        if re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
+            # "152-mm shells", "6.3-magnitude quake": the number measures the thing, it does not count it
+            return False
         inside = content_terms(span_text[numbers[-1].end():])
-        after = words_after(best.passage.text, best.span.end)
+        after = _counted_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
         if not nouns:
             # "... could eventually rise to 12,000.": the count's subject is earlier, in the
@@ -277,7 +288,9 @@ class CandidateBuilder:
             # word for the counted thing there does not count it: "12,000" (troops) is not a
             # count of tanks, workers or generals.
             if stem(counted) in self._context_stems(best):
-                return True
+                # ... unless its sentence counts that thing with another number: "the magnitude
+                # was 6.6 and 1885 aftershocks had occurred" (6.6 is not the aftershocks).
+                return not self._counted_elsewhere(counted, best)
             context = [w for w in content_terms(self._context(best)) if not _NUMBER.fullmatch(w)]
             if self._related is None or not context:
                 return None
@@ -287,6 +300,18 @@ class CandidateBuilder:
         if self._related is None:
             return False
         return self._related(counted, nouns) >= UNIT_SIMILARITY
+
+    def _counted_elsewhere(self, counted: str, best: Place) -> bool:
+        """Whether another number of the span's sentence is followed by ``counted``."""
+        text = self._text(best.article_id)
+        lo, hi = best.sentence
+        own = (best.start, best.end)
+        for m in _NUMBER.finditer(text, lo, hi):
+            if own[0] <= m.start() < own[1]:
+                continue
+            if stem(counted) in {stem(w) for w in words_after(text, m.end()) if not _NUMBER.fullmatch(w)}:
+                return True
+        return False
 
     def _context(self, best: Place) -> str:
         """The sentence a candidate was read in, with the sentence before it (where a figure's
@@ -363,6 +388,20 @@ def cuts_a_word(text: str, start: int, end: int) -> bool:
     return before in ",." and text[start].isdigit() and start >= 2 and text[start - 2].isdigit()
 
 
+def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to whole hyphenated words: "152" of "152-mm" becomes "152-mm",
+    "Kyiv" of "Kyiv-based" becomes "Kyiv-based"."""
+    while end + 1 < len(text) and text[end] == "-" and text[end - 1].isalnum() and text[end + 1].isalnum():
+        end += 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+    while start >= 2 and text[start - 1] == "-" and text[start].isalnum() and text[start - 2].isalnum():
+        start -= 1
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+    return start, end
+
+
 def same_answer(a: str, b: str) -> bool:
     """Whether two normalised answers are the same answer in other words ("roof of the Marlow
     Tower", "Marlow Tower, the old grain store"): they give the same numbers, and one's content
@@ -380,6 +419,20 @@ def same_answer(a: str, b: str) -> bool:
 
 def _numbers(text: str) -> set[str]:
     return {m.group().replace(",", "").rstrip(".").lower() for m in _NUMBER.finditer(text)}
+
+
+_MEASURE_OR_AND = re.compile(r"\s*(?:(?:and|or)\s+)?\d[\w.,]*-[a-z]+\b", re.IGNORECASE)
+
+
+def _counted_after(text: str, end: int) -> list[str]:
+    """The words after a number that say what it counts (`words_after`), past measures joined to
+    numbers and the conjunctions between them: "eight million [122-mm and 152-mm] shells"."""
+    for _ in range(4):
+        m = _MEASURE_OR_AND.match(text, end)
+        if not m:
+            break
+        end = m.end()
+    return words_after(text, end)
 
 
 def _previous_sentence(text: str, start: int) -> str:

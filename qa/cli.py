@@ -282,7 +282,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # else the best candidate's floor (the verifier may have passed the question).
         verifier = model.verifier if model is not None and answer.answerable is not None else None
         floor = (verifier.floor if verifier is not None and answer.answerable < verifier.floor
-                 else assistant.no_answer_threshold)
+                 else assistant.report_floor if answer.unmentioned else assistant.no_answer_threshold)
         print(terminal_text(render_answer(answer, floor)))
     return 0
 
@@ -373,6 +373,9 @@ def render_answer(answer: Answer, threshold: float) -> str:
             # confidence, is what fell short.
             why = (f"the articles hold an answer with probability {answer.answerable:.2f}, "
                    f"under {threshold:.2f}")
+        elif answer.unmentioned:
+            why = (f"best {answer.score:.2f}, from an article that never mentions {', '.join(answer.unmentioned)}, "
+                   f"threshold {threshold:.2f}")
         else:
             why = f"best {answer.score:.2f}, threshold {threshold:.2f}"
         lines.append(f"Not in the articles: no passage answers this with enough confidence ({why}).")

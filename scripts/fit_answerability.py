@@ -360,8 +360,11 @@ def fit_all(sources: dict[str, list[dict]], args, fitted_on: str = ""):
                          for c in row["candidates"] if c.get("eligible", True)] or [0.0])
                     for row in sources["off_topic"]])
     floor = next((float(t) for t in grid if (off < t).mean() >= args.floor_rejection), 0.5)
+    # Other reports have no verifier of their own: they reach the floor that would reject
+    # --off-topic-rejection of the off-topic questions alone.
+    report_floor = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), 0.5)
     verifier, threshold, decisions = decide(model, sources, floor, args)
-    return replace(model, floor=round(floor, 4)), verifier, threshold, decisions
+    return replace(model, floor=round(floor, 4), report_floor=round(report_floor, 4)), verifier, threshold, decisions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
                "command": " ".join(["python", "scripts/fit_answerability.py", *(argv if argv is not None else sys.argv[1:])])}
     model = replace(model, threshold=round(max(threshold, model.floor), 4), report=report, verifier=verifier)
     path = model.save(Path(args.reader))
-    print(json.dumps({"threshold": model.threshold, "floor": model.floor, "verifier_floor": verifier.floor,
+    print(json.dumps({"threshold": model.threshold, "floor": model.floor, "report_floor": model.report_floor,
+                      "verifier_floor": verifier.floor,
                       **report}, indent=2))
     print("weights:", {n: round(w, 3) for n, w in zip(model.features, model.weights)})
     print("verifier weights:", {n: round(w, 3) for n, w in zip(verifier.features, verifier.weights)})

@@ -141,3 +141,49 @@ def test_a_question_about_money_wants_a_sum_with_its_currency():
     cands = build_report("How much did the council pay for the floats and the fireworks?", ["40,000", "$12,000"])
     assert cands["40,000"].features.unit_miss == 1.0  # "40,000": no currency, it may count anything
     assert cands["$12,000"].features.unit_miss == 0.0 and cands["$12,000"].features.unit_match == 1.0
+
+
+@pytest.mark.parametrize(("text", "piece", "whole"), [
+    ("eight million 122-mm and 152-mm shells", "eight million 122-mm and 152", "eight million 122-mm and 152-mm"),
+    ("the Kyiv-based group", "Kyiv", "Kyiv-based"),
+    ("the Kyiv-based group", "based", "Kyiv-based"),
+    ("a 152-mm shell", "152-mm", "152-mm"),
+    ("in Kyiv - officials said", "Kyiv", "Kyiv"),
+])
+def test_a_span_is_widened_to_whole_hyphenated_words(text, piece, whole):
+    from qa.candidates import widen_to_compound
+
+    start = text.index(piece)
+    s, e = widen_to_compound(text, start, start + len(piece))
+    assert text[s:e] == whole
+
+
+def test_the_dateline_is_not_when_the_event_happened():
+    from qa.answer_type import is_dateline
+
+    assert is_dateline("Tuesday, March 5, 2019") and is_dateline("March 5th, 2019")
+    assert not is_dateline("On Sunday, the capsule docked.") and not is_dateline("")
+    text = "Tuesday, March 5, 2019\n\nOn Sunday, the SpaceX Crew Dragon capsule docked with the station."
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
+    spans = [span("March 5, 2019", 6.0, source=text), span("Sunday", 4.0, source=text)]
+    cands = builder.build(profile("When did the Crew Dragon dock with the station?"), [passage(text=text)],
+                          ReaderOutput(spans, [0.0]))
+    assert [c.candidate.answer for c in cands] == ["Sunday"]
+
+
+def test_a_bare_number_is_not_a_count_its_sentence_gives_with_another_number():
+    text = "The magnitude of the earthquake was 6.6 and 1885 aftershocks had occurred since."
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
+    spans = [span("6.6", 6.0, source=text), span("1885", 5.0, source=text)]
+    cands = {c.candidate.answer: c.features for c in builder.build(
+        profile("How many aftershocks occurred after the earthquake?"), [passage(text=text)], ReaderOutput(spans, [0.0]))}
+    assert cands["6.6"].unit_miss == 1.0 and cands["1885"].unit_match == 1.0
+
+
+def test_a_number_joined_to_a_unit_measures_the_thing_it_does_not_count_it():
+    text = "North Korea has shipped eight million 122-mm and 152-mm shells to Russia."
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
+    spans = [span("152-mm shells", 6.0, source=text), span("eight million", 5.0, source=text)]
+    cands = {c.candidate.answer: c.features for c in builder.build(
+        profile("How many shells has North Korea shipped?"), [passage(text=text)], ReaderOutput(spans, [0.0]))}
+    assert cands["152-mm shells"].unit_miss == 1.0 and cands["eight million"].unit_miss == 0.0
