@@ -390,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of off-topic questions whose best candidate the candidate floor alone rejects "
                         "(default: 0.6); the verifier rejects the rest of --off-topic-rejection. Chosen by 5-fold "
                         "cross-validation on 2020-21 (by month) with the news readers cross-fitted: answerable "
-                        "news answered / off-topic refused 81.5%%/96.2%% at 0.6, 81.8/95.5 at 0.75, 76.9/95.0 at "
-                        "0.9, 68.3/96.0 at 0.96 (the floor alone, as shipped before)")
+                        "news answered / off-topic refused 81.7%%/95.4%% at 0.5, 81.5/95.9 at 0.6, 81.7/95.5 at "
+                        "0.75, 68.0/96.0 at 0.96 (the floor alone, as shipped before)")
     p.add_argument("--verifier-negatives", default="off_topic",
                    type=lambda text: tuple(t.strip() for t in text.split(",") if t.strip()),
                    help="the unanswerable sources the verifier learns to reject, comma-separated, of "
