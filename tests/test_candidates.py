@@ -105,11 +105,16 @@ REPORT = ("Police said 1,500 officers were on duty at the parade. Next year orga
 WORDS_CLOSE = {("soldiers", "officers"), ("policemen", "officers")}  # as the embedder would judge them
 
 
-def build_report(question, pieces, related=None):
-    builder = CandidateBuilder(Calibration(), None, lambda _id: REPORT, related=related)
-    spans = [span(text, 5.0 - i, source=REPORT) for i, text in enumerate(pieces)]
-    return {c.candidate.answer: c for c in builder.build(profile(question), [passage(text=REPORT)],
+def build_on(text, question, pieces, related=None):
+    """The candidates, by answer, read from the spans ``pieces`` of ``text`` (best first)."""
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text, related=related)
+    spans = [span(piece, 5.0 - i, source=text) for i, piece in enumerate(pieces)]
+    return {c.candidate.answer: c for c in builder.build(profile(question), [passage(text=text)],
                                                          ReaderOutput(spans, [0.0]))}
+
+
+def build_report(question, pieces, related=None):
+    return build_on(REPORT, question, pieces, related)
 
 
 def related(word, others):
@@ -163,27 +168,18 @@ def test_the_dateline_is_not_when_the_event_happened():
 
     assert is_dateline("Tuesday, March 5, 2019") and is_dateline("March 5th, 2019")
     assert not is_dateline("On Sunday, the capsule docked.") and not is_dateline("")
-    text = "Tuesday, March 5, 2019\n\nOn Sunday, the SpaceX Crew Dragon capsule docked with the station."
-    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
-    spans = [span("March 5, 2019", 6.0, source=text), span("Sunday", 4.0, source=text)]
-    cands = builder.build(profile("When did the Crew Dragon dock with the station?"), [passage(text=text)],
-                          ReaderOutput(spans, [0.0]))
-    assert [c.candidate.answer for c in cands] == ["Sunday"]
+    cands = build_on("Tuesday, March 5, 2019\n\nOn Sunday, the SpaceX Crew Dragon capsule docked with the station.",
+                     "When did the Crew Dragon dock with the station?", ["March 5, 2019", "Sunday"])
+    assert list(cands) == ["Sunday"]
 
 
 def test_a_bare_number_is_not_a_count_its_sentence_gives_with_another_number():
-    text = "The magnitude of the earthquake was 6.6 and 1885 aftershocks had occurred since."
-    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
-    spans = [span("6.6", 6.0, source=text), span("1885", 5.0, source=text)]
-    cands = {c.candidate.answer: c.features for c in builder.build(
-        profile("How many aftershocks occurred after the earthquake?"), [passage(text=text)], ReaderOutput(spans, [0.0]))}
-    assert cands["6.6"].unit_miss == 1.0 and cands["1885"].unit_match == 1.0
+    cands = build_on("The magnitude of the earthquake was 6.6 and 1885 aftershocks had occurred since.",
+                     "How many aftershocks occurred after the earthquake?", ["6.6", "1885"])
+    assert cands["6.6"].features.unit_miss == 1.0 and cands["1885"].features.unit_match == 1.0
 
 
 def test_a_number_joined_to_a_unit_measures_the_thing_it_does_not_count_it():
-    text = "North Korea has shipped eight million 122-mm and 152-mm shells to Russia."
-    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
-    spans = [span("152-mm shells", 6.0, source=text), span("eight million", 5.0, source=text)]
-    cands = {c.candidate.answer: c.features for c in builder.build(
-        profile("How many shells has North Korea shipped?"), [passage(text=text)], ReaderOutput(spans, [0.0]))}
-    assert cands["152-mm shells"].unit_miss == 1.0 and cands["eight million"].unit_miss == 0.0
+    cands = build_on("North Korea has shipped eight million 122-mm and 152-mm shells to Russia.",
+                     "How many shells has North Korea shipped?", ["152-mm shells", "eight million"])
+    assert cands["152-mm shells"].features.unit_miss == 1.0 and cands["eight million"].features.unit_miss == 0.0

@@ -111,6 +111,9 @@ def test_a_refusal_names_the_check_that_refused():
     assert "best 0.09, threshold 0.24" in by_floor and "probability" not in by_floor
     by_verifier = render_answer(found(answer=None, found=False, score=0.5, answerable=0.3, alternatives=()), 0.665)
     assert "hold an answer with probability 0.30, under 0.67" in by_verifier
+    by_names = render_answer(found(answer=None, found=False, score=0.07, answerable=0.72, alternatives=(),
+                                   unmentioned=("Korea",)), 0.26)
+    assert "best 0.07, from an article that never mentions Korea, threshold 0.26" in by_names
 
 
 def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
