@@ -73,6 +73,8 @@ def _news_training_section(folder: Path) -> list[str]:
              f"{news['epochs_done']} epochs, {news['steps']} steps of {cfg['batch_size']} windows at learning "
              f"rate {cfg['learning_rate']}, {news['train_seconds'] / 60:.0f} minutes on {news['device']} "
              f"({news['threads']} threads). Command: `{news.get('command', 'scripts/train_reader.py')}`.", ""]
+    if news.get("calibration"):
+        lines += [f"Calibration: {news['calibration']}.", ""]
     check = news.get("validation")
     if check:
         results = check["results"]
