@@ -342,6 +342,14 @@ class Assistant:
         model = self.answerability
         answerable = (model.answerable([c.features for c in ranked])
                       if model is not None and s.no_answer_threshold is None else None)
+        if answerable is not None and model.verifier and answerable < model.verifier.floor and query != question:
+            # A follow-up: the words carried over from earlier turns ("Who was the lone survivor?
+            # people board Iranian") are in the earlier answer's sentence, not this one's, and
+            # make the articles look as if they did not speak of the question. It is answerable if
+            # it is as typed.
+            typed = question_profile(question)
+            as_typed = [c for c in builder.build(typed, passages, output) if can_answer(c, typed)]
+            answerable = max(answerable, model.answerable([c.features for c in as_typed]))
         # Another report must be one qa would show as the answer on its own evidence: the model's
         # report floor (what the candidate floor alone would be: no verifier looks at it). So must
         # an answer from an article that never mentions what the question names: the verifier
