@@ -239,7 +239,7 @@ def product_order(model, candidates: list[dict], floor: float) -> list[dict]:
     return [c | {"p": p} for p, c in scored]
 
 
-def decide(model, sources: dict[str, list[dict]], floor: float, args):
+def decide(model, sources: dict[str, list[dict]], floor: float, report_floor: float, args):
     """Fit the verifier and choose its floor and the confident threshold (see the module
     docstring). Returns (verifier, threshold, per-question decisions by source)."""
     import numpy as np
@@ -284,8 +284,10 @@ def decide(model, sources: dict[str, list[dict]], floor: float, args):
     for name, items in per_source.items():
         q = answerable(items)
         # As `Assistant._compose` decides: the verifier passes the question and the best
-        # candidate reaches the candidate floor.
-        decisions[name] = [(bool(a >= vfloor and f is not None and p >= floor), p, right, missing)
+        # candidate reaches the candidate floor, or the report floor when its article does not
+        # mention what the question names.
+        decisions[name] = [(bool(a >= vfloor and f is not None and p >= (report_floor if missing else floor)),
+                            p, right, missing)
                            for a, (f, p, right, missing) in zip(q, items)]
     news = decisions["answerable"] + decisions["near_topic"] + decisions["off_topic"]
 
@@ -363,7 +365,7 @@ def fit_all(sources: dict[str, list[dict]], args, fitted_on: str = ""):
     # Other reports have no verifier of their own: they reach the floor that would reject
     # --off-topic-rejection of the off-topic questions alone.
     report_floor = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), 0.5)
-    verifier, threshold, decisions = decide(model, sources, floor, args)
+    verifier, threshold, decisions = decide(model, sources, floor, report_floor, args)
     return replace(model, floor=round(floor, 4), report_floor=round(report_floor, 4)), verifier, threshold, decisions
 
 
