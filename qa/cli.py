@@ -380,10 +380,13 @@ def render_answer(answer: Answer, threshold: float) -> str:
             why = f"best {answer.score:.2f}, threshold {threshold:.2f}"
         lines.append(f"Not in the articles: no passage answers this with enough confidence ({why}).")
         if answer.passages:
-            lines.append("  Closest passages:")
-            for i, p in enumerate(answer.passages[:3], 1):
+            from qa.render import closest_passages
+
+            lines.append("  Closest passages, in retrieval order:")
+            for i, p in enumerate(closest_passages(answer), 1):
                 text = " ".join(p.text.split())
-                lines.append(f"  [{i}] {p.title} (similarity {p.similarity:.2f})")
+                where = f", paragraph {p.paragraph}" if p.paragraph else ""
+                lines.append(f"  [{i}] {p.title}{where} (similarity {p.similarity:.2f})")
                 lines.append(textwrap.fill(f'"{text[:240]}{"..." if len(text) > 240 else ""}"', width=100,
                                            initial_indent="      ", subsequent_indent="      "))
     if answer.query != answer.question or answer.scope:

@@ -116,6 +116,19 @@ def test_a_refusal_names_the_check_that_refused():
     assert "best 0.07, from an article that never mentions Korea, threshold 0.26" in by_names
 
 
+def test_a_refusal_lists_each_closest_passage_once_with_its_paragraph():
+    from qa.answer import RetrievedPassage
+    from qa.cli import render_answer
+    from tests.test_render import found
+
+    passages = (RetrievedPassage("a", "Troops", "a:0", 0, 400, "NIS said 1,500 troops arrived.", 0.61, 2),
+                RetrievedPassage("a", "Troops", "a:1", 300, 700, "1,500 troops arrived. More follow.", 0.60, 3),
+                RetrievedPassage("b", "Shells", "b:0", 0, 300, "Eight million shells were sent.", 0.66, 1))
+    text = render_answer(found(answer=None, found=False, score=0.01, alternatives=(), passages=passages), 0.06)
+    assert "[1] Troops, paragraph 2 (similarity 0.61)" in text and "[2] Shells, paragraph 1" in text
+    assert "paragraph 3" not in text  # overlaps the first passage: the same sentences again
+
+
 def test_retrieval_mode_is_chosen_on_the_command_line(dirs):
     where, reader = dirs
     qa("index", *where)
