@@ -218,6 +218,11 @@ def test_script_in_an_article_or_a_question_is_never_run(page, tmp_path):
     screenshot(page, "chat-script-article.png")
     assert page.evaluate("() => window.__qa_pwned") is None
     assert page.title() == original_title
+    # The list is refreshed when the index build that the upload started ends, which on a busy
+    # machine can come after both answers (CI once saw the list without it).
+    page.wait_for_function(
+        "() => (document.querySelector('#qa-article-list')?.innerText || '').includes('<script>window.__qa_pwned = 1')",
+        timeout=ANSWER_TIMEOUT_MS)
     assert "<script>window.__qa_pwned = 1" in page.inner_text("#qa-article-list")
     assert "<img src=x onerror=" in page.inner_text("#qa-chat")
     for panel in ("#qa-chat", "#qa-sources", "#qa-article-list"):
