@@ -72,6 +72,18 @@ WORK = CACHE / "answerability"
 NEWS_SOURCES = ("answerable", "near_topic", "off_topic")
 SQUAD_SOURCES = ("squad_answerable", "squad_unanswerable")
 SOURCES = NEWS_SOURCES + SQUAD_SOURCES
+# The thresholds tried for every floor and the confident threshold: 0.01 to 0.985 by 0.005.
+GRID = tuple(round(0.01 + 0.005 * i, 4) for i in range(196))
+
+
+def lowest_rejecting(values, share: float, default: float, rejected=None) -> float:
+    """The lowest threshold of `GRID` under which at least ``share`` of ``values`` fall (counting
+    those ``rejected`` already marks, by another check, as refused), else ``default``."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    already = np.zeros(len(values), dtype=bool) if rejected is None else np.asarray(rejected, dtype=bool)
+    return next((t for t in GRID if ((values < t) | already).mean() >= share), default)
 ANSWERABLE = ("answerable", "squad_answerable")
 
 
@@ -268,7 +280,6 @@ def decide(model, sources: dict[str, list[dict]], floor: float, report_floor: fl
         per_source[name] = items
     names, mean, scale, weights, bias = fit(qf, qy, c=args.c)
     verifier = Verifier(names, mean, scale, weights, bias, floor=0.5)
-    grid = np.round(np.arange(0.01, 0.99, 0.005), 4)
 
     def answerable(items):
         return np.array([verifier.probability(f) if f is not None else 0.0 for f, *_ in items])
@@ -277,7 +288,7 @@ def decide(model, sources: dict[str, list[dict]], floor: float, report_floor: fl
     off_p = np.array([p if f is not None else 0.0 for f, p, *_ in per_source["off_topic"]])
     # The lowest verifier floor at which the two checks together reject --off-topic-rejection of
     # the off-topic questions: every answerable question it passes is one more answered.
-    vfloor = next((float(t) for t in grid if ((off < t) | (off_p < floor)).mean() >= args.off_topic_rejection), 0.99)
+    vfloor = lowest_rejecting(off, args.off_topic_rejection, 0.99, rejected=off_p < floor)
     verifier = Verifier(names, mean, scale, weights, bias, floor=round(vfloor, 4))
 
     decisions = {}  # name -> [(shown, p, right, names missing)]
@@ -296,7 +307,7 @@ def decide(model, sources: dict[str, list[dict]], floor: float, report_floor: fl
         return (sum(sel) / len(sel), len(sel)) if sel else (1.0, 0)
 
     threshold = next(
-        (float(t) for t in grid
+        (t for t in GRID
          if precision(news, t)[0] >= args.confident_precision
          and np.mean([shown and p >= t and not m for shown, p, _, m in decisions["near_topic"]])
          <= args.near_topic_confident),
@@ -331,7 +342,6 @@ def fit_all(sources: dict[str, list[dict]], args, fitted_on: str = ""):
 
     Returns (model with floor, verifier, threshold, per-question decisions by source).
     """
-    import numpy as np
 
     from qa.answerability import Answerability, AnswerFeatures, fit, fit_confidence
 
@@ -353,18 +363,17 @@ def fit_all(sources: dict[str, list[dict]], args, fitted_on: str = ""):
     top_scale, top_bias = fit_confidence([z for z, _ in tops], [y for _, y in tops])
     model = Answerability(names, mean, scale, weights, bias, threshold=0.5, floor=0.5,
                           top_scale=top_scale, top_bias=top_bias, fitted_on=fitted_on)
-    # The candidate floor (an answer and every other report must reach it): the lowest
-    # probability from which the top candidates of --floor-rejection of the off-topic questions
-    # are rejected. It drops the spans that are plainly not answers; whether the articles answer
-    # the question at all is the verifier's call.
-    grid = np.round(np.arange(0.01, 0.99, 0.005), 4)
-    off = np.array([max([model.probability(AnswerFeatures(**c["features"]))
-                         for c in row["candidates"] if c.get("eligible", True)] or [0.0])
-                    for row in sources["off_topic"]])
-    floor = next((float(t) for t in grid if (off < t).mean() >= args.floor_rejection), 0.5)
+    # The candidate floor (an answer must reach it): the lowest probability from which the top
+    # candidates of --floor-rejection of the off-topic questions are rejected. It drops the spans
+    # that are plainly not answers; whether the articles answer the question at all is the
+    # verifier's call.
+    off = [max([model.probability(AnswerFeatures(**c["features"]))
+                for c in row["candidates"] if c.get("eligible", True)] or [0.0])
+           for row in sources["off_topic"]]
+    floor = lowest_rejecting(off, args.floor_rejection, 0.5)
     # Other reports have no verifier of their own: they reach the floor that would reject
     # --off-topic-rejection of the off-topic questions alone.
-    report_floor = next((float(t) for t in grid if (off < t).mean() >= args.off_topic_rejection), 0.5)
+    report_floor = lowest_rejecting(off, args.off_topic_rejection, 0.5)
     verifier, threshold, decisions = decide(model, sources, floor, report_floor, args)
     return replace(model, floor=round(floor, 4), report_floor=round(report_floor, 4)), verifier, threshold, decisions
 
