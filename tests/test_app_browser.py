@@ -256,14 +256,25 @@ def test_an_article_can_be_removed_from_the_page(page, tmp_path):
     article.write_text("Kelp festival postponed\n\nThe kelp festival of Port Quill moves to June.\n")
     assert "added" in upload(page, article)
     assert "Kelp festival postponed" in page.inner_text("#qa-article-list")
+    choice = "Kelp festival postponed (kelp-festival.txt)"
     page.click("#qa-remove-choice input")
-    page.get_by_role("option", name="Kelp festival postponed (kelp-festival.txt)").click()
+    page.get_by_role("option", name=choice).click()
+    # The choice is sent with the click on Remove: wait until the dropdown holds it (on a loaded
+    # machine the click can otherwise go out with the old, empty value).
+    page.wait_for_function("label => document.querySelector('#qa-remove-choice input').value === label",
+                           arg=choice, timeout=30_000)
     page.click("#qa-remove")
     page.wait_for_function(
-        "() => !document.querySelector('#qa-article-list').innerText.includes('Kelp festival')",
+        "() => /Removed|Choose an article|could not/.test(document.querySelector('#qa-upload-note textarea').value)",
         timeout=ANSWER_TIMEOUT_MS,
     )
-    assert "Removed" in page.input_value("#qa-upload-note textarea")
+    note = page.input_value("#qa-upload-note textarea")
+    assert "Removed" in note, note
+    # The list comes back with the same reply as the note.
+    page.wait_for_function(
+        "() => !document.querySelector('#qa-article-list').innerText.includes('Kelp festival')",
+        timeout=30_000,
+    )
     assert "North Korea" in page.inner_text("#qa-article-list")
 
 
