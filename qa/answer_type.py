@@ -269,6 +269,15 @@ def states(word: str, stems: set[str]) -> bool:
     return any(stem(w) in stems for w in _EVENT_SYNONYMS.get(word.lower(), ()))
 
 
+def states_another_event(word: str, stems: set[str]) -> bool:
+    """Whether a text whose `word_stems` are ``stems`` states a news event of `_EVENT_GROUPS`
+    other than ``word``'s ("1,500 troops have arrived" for "killed"). Where it states none
+    ("over 400 firefighters participated in extinguishing the blaze" for "fought"), qa cannot
+    tell the figure is of another event."""
+    own = _EVENT_SYNONYMS.get(word.lower(), frozenset())
+    return any(stem(w) in stems for group in _EVENT_GROUPS for w in group.split() if w not in own)
+
+
 def _verb_root(word: str) -> str:
     word = word.lower()
     for suffix in ("ing", "ed", "es", "s", "e"):

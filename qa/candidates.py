@@ -33,6 +33,7 @@ from qa.answer_type import (
     is_dateline,
     mentions,
     states,
+    states_another_event,
     stem,
     word_stems,
     words_after,
@@ -282,6 +283,10 @@ class CandidateBuilder:
         inside = content_terms(span_text[numbers[-1].end():])
         after = _counted_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
+        if nouns:
+            # A measure or a container of the thing: "50 gallons [of diesel fuel]", "13,000
+            # containers [of munitions]".
+            nouns += _measured_after(best.passage.text, best.span.end)
         if not nouns:
             # "... could eventually rise to 12,000.": the count's subject is earlier, in the
             # sentence or the one before ("1,500 troops have arrived"). A bare number with no
@@ -333,11 +338,14 @@ class CandidateBuilder:
 
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
         """The question's event words (`qa.answer_type.event_terms`) that the candidate's sentence
-        (with the one before) does not state (`qa.answer_type.states`)."""
+        (with the one before) does not state (`qa.answer_type.states`) while it states another
+        news event (`qa.answer_type.states_another_event`): 1,500 troops that "have arrived" are
+        not troops killed, but "over 400 firefighters participated in extinguishing the blaze"
+        may well be the firefighters who "fought" it."""
         if not profile.event or profile.answer_type is not AnswerType.QUANTITY:
             return ()
         stems = self._context_stems(best)
-        return tuple(w for w in profile.event if not states(w, stems))
+        return tuple(w for w in profile.event if not states(w, stems) and states_another_event(w, stems))
 
     def _text(self, article_id: str) -> str:
         if article_id not in self._texts:
@@ -433,6 +441,16 @@ def _counted_after(text: str, end: int) -> list[str]:
             break
         end = m.end()
     return words_after(text, end)
+
+
+_OF_PHRASE = re.compile(r"(?:\s+[a-z][\w-]*){0,2}?\s+of\s+", re.IGNORECASE)
+
+
+def _measured_after(text: str, end: int) -> list[str]:
+    """The words after "of" that closes the unit after a number (`words_after`): what "50
+    gallons" measures in "50 gallons of diesel fuel"; [] when no "of" follows within two words."""
+    m = _OF_PHRASE.match(text, end)
+    return words_after(text, m.end()) if m else []
 
 
 def _previous_sentence(text: str, start: int) -> str:

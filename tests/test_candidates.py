@@ -183,3 +183,24 @@ def test_a_number_joined_to_a_unit_measures_the_thing_it_does_not_count_it():
     cands = build_on("North Korea has shipped eight million 122-mm and 152-mm shells to Russia.",
                      "How many shells has North Korea shipped?", ["152-mm shells", "eight million"])
     assert cands["152-mm shells"].features.unit_miss == 1.0 and cands["eight million"].features.unit_miss == 0.0
+
+
+SPILL = ("A semi truck broke through the guardrail; around 50 gallons of diesel fuel, officials said, spilled "
+         "and ignited. Over 400 firefighters took part in putting out the blaze. Some 300 troops arrived on Monday.")
+
+
+def test_a_measure_of_the_thing_asked_about_counts_it():
+    # "How much diesel fuel ...": "50 gallons" measures the diesel named after "of"
+    cands = build_on(SPILL, "How much diesel fuel spilled in the crash?", ["50 gallons"], related)
+    assert cands["50 gallons"].features.unit_match == 1.0
+    cands = build_on(SPILL, "How much water spilled in the crash?", ["50 gallons"], related)
+    assert cands["50 gallons"].features.unit_miss == 1.0  # a measure of something else
+
+
+def test_a_figure_is_of_another_event_only_when_its_sentence_states_one():
+    # "fought" is in no event group and the sentence states no other event: not refused for it
+    cands = build_on(SPILL, "How many firefighters fought the blaze?", ["Over 400"], related)
+    assert cands["Over 400"].unstated == ()
+    # "killed": the troops' sentence states another event ("arrived"), so 300 is not troops killed
+    cands = build_on(SPILL, "How many troops were killed on Monday?", ["300"], related)
+    assert cands["300"].unstated == ("killed",)

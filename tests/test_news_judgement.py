@@ -299,10 +299,6 @@ weekend. Organiser Priya Nand said farmers sold more than 90 tonnes of apples ov
 
 
 @pytest.mark.reader
-@pytest.mark.xfail(strict=True, reason=(
-    "refused: the question's verb is required in the figure's sentence (qa.candidates._unstated). "
-    "Requiring it only for verbs of qa's news-event table fixes these but lets two of the team's "
-    "near-topic questions ('stationed on the border', 'army ... in total') get a figure"))
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many visitors came to the Millbrook apple festival?", "27,000"),
     ("How many people attended the Millbrook apple festival?", "27,000"),
