@@ -185,7 +185,8 @@ def counted_noun(question: str) -> str | None:
     m = _HOW_MANY_AT.search(question)
     if not m:
         return None
-    for i, w in enumerate(_WORDS.findall(question[m.end():])[:6]):
+    words = _WORDS.findall(question[m.end():])[:6]
+    for i, w in enumerate(words):
         low = w.lower()
         if low in STOPWORDS:
             if i == 0:
@@ -193,6 +194,13 @@ def counted_noun(question: str) -> str | None:
             break
         if w[:1].isupper() or low in _MODIFIERS or low.endswith(("ed", "ing")) or any(c.isdigit() for c in w):
             continue
+        # English noun compounds end in their head: "measles cases", "aid workers". A plural
+        # right after the noun is that head (a verb there, "firefighters fought", is not plural).
+        for nxt in words[i + 1:i + 3]:
+            n = nxt.lower()
+            if nxt[:1].isupper() or n in STOPWORDS or not n.endswith("s") or n.endswith("ss"):
+                break
+            low = n
         return low
     return None
 
@@ -267,6 +275,11 @@ def states(word: str, stems: set[str]) -> bool:
     if stem(word) in stems or any(_verb_root(w) == root for w in stems):
         return True
     return any(stem(w) in stems for w in _EVENT_SYNONYMS.get(word.lower(), ()))
+
+
+def is_news_event(word: str) -> bool:
+    """Whether ``word`` is in qa's table of news events (`_EVENT_GROUPS`)."""
+    return word.lower() in _EVENT_SYNONYMS
 
 
 def states_another_event(word: str, stems: set[str]) -> bool:

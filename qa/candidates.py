@@ -31,6 +31,7 @@ from qa.answer_type import (
     content_terms,
     fits,
     is_dateline,
+    is_news_event,
     mentions,
     states,
     states_another_event,
@@ -338,14 +339,17 @@ class CandidateBuilder:
 
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
         """The question's event words (`qa.answer_type.event_terms`) that the candidate's sentence
-        (with the one before) does not state (`qa.answer_type.states`) while it states another
-        news event (`qa.answer_type.states_another_event`): 1,500 troops that "have arrived" are
-        not troops killed, but "over 400 firefighters participated in extinguishing the blaze"
-        may well be the firefighters who "fought" it."""
+        (with the one before) does not state (`qa.answer_type.states`). A news event of qa's table
+        must be stated ("home to over 1,000 people" is not people who died); a word outside it
+        is only missed where the sentence states another news event instead
+        (`qa.answer_type.states_another_event`): "over 400 firefighters participated in
+        extinguishing the blaze" may well be the firefighters who "fought" it, 1,500 troops that
+        "have arrived" are not troops "stationed" on a border."""
         if not profile.event or profile.answer_type is not AnswerType.QUANTITY:
             return ()
         stems = self._context_stems(best)
-        return tuple(w for w in profile.event if not states(w, stems) and states_another_event(w, stems))
+        return tuple(w for w in profile.event
+                     if not states(w, stems) and (is_news_event(w) or states_another_event(w, stems)))
 
     def _text(self, article_id: str) -> str:
         if article_id not in self._texts:

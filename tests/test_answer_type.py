@@ -45,6 +45,10 @@ def test_counted_noun_is_the_head_of_how_many():
     assert counted_noun("How many containers of munitions has North Korea shipped?") == "containers"
     assert counted_noun("How much money did the company pay?") == "money"
     assert counted_noun("How much did the company pay?") is None
+    assert counted_noun("How many measles cases did Samoa report?") == "cases"  # a compound's head
+    assert counted_noun("How many aid workers were killed?") == "workers"
+    assert counted_noun("How many firefighters fought the fire?") == "firefighters"
+    assert counted_noun("How many people died in the collapse?") == "people"
     assert counted_noun("When did it start?") is None
 
 

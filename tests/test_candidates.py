@@ -204,3 +204,10 @@ def test_a_figure_is_of_another_event_only_when_its_sentence_states_one():
     # "killed": the troops' sentence states another event ("arrived"), so 300 is not troops killed
     cands = build_on(SPILL, "How many troops were killed on Monday?", ["300"], related)
     assert cands["300"].unstated == ("killed",)
+
+
+def test_a_news_event_of_the_table_must_be_stated():
+    # "died" is a news event qa knows: a figure whose sentence does not state it is not a toll
+    text = "The 1973 building was home to over 1,000 people. Rescuers worked through the night."
+    cands = build_on(text, "How many people died in the building?", ["over 1,000"], related)
+    assert cands["over 1,000"].unstated == ("died",)
