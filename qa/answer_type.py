@@ -116,6 +116,9 @@ class QuestionProfile:
     key_names: tuple[str, ...] = ()
     event: tuple[str, ...] = ()
     money: bool = False  # asks for a sum of money ("How much is Russia paying ...?", `asks_money`)
+    # A "how many" question's `time_frame` ("have already arrived": actual; "could eventually be
+    # sent": prospective), None for other questions or when it does not say.
+    frame: str | None = None
 
 
 def profile(question: str) -> QuestionProfile:
@@ -123,8 +126,10 @@ def profile(question: str) -> QuestionProfile:
     names = named_terms(question)
     counted = counted_noun(question)
     terms = content_terms(question)
+    how_many = _HOW_MANY_AT.search(question)
     return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
-                           event_terms(question, names, counted), asks_money(question))
+                           event_terms(question, names, counted), asks_money(question),
+                           time_frame(question[how_many.end():]) if how_many else None)
 
 
 _MONEY_Q = re.compile(
@@ -140,6 +145,25 @@ MONEY_SPAN = re.compile(
     r"usd|eur|gbp|cents?|pence|bitcoins?)\b",
     re.IGNORECASE,
 )
+
+
+# When a figure holds: still to come ("could eventually rise to 12,000", "is set to arrive") or
+# already so ("have already arrived"). Present-tense text ("are training") is neither.
+_PROSPECTIVE = re.compile(
+    r"\b(?:could|will|would|may|might|eventually|expected|set\s+to|plans?\s+to|planned\s+to|going\s+to|soon)\b",
+    re.IGNORECASE,
+)
+_ACTUAL = re.compile(r"\b(?:already|so\s+far|to\s+date|have|has|had|did|was|were)\b", re.IGNORECASE)
+
+
+def time_frame(text: str) -> str | None:
+    """"prospective" when ``text`` (a question or the clause stating a figure) speaks of what
+    could or will be, "actual" when of what already is or was, None when it does not say."""
+    if _PROSPECTIVE.search(text):
+        return "prospective"
+    if _ACTUAL.search(text):
+        return "actual"
+    return None
 
 
 def asks_money(question: str) -> bool:

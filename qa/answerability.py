@@ -82,7 +82,9 @@ class AnswerFeatures(_FeatureVector):
     unit_miss: float  # ... it counts something else ("13,000 containers" for troops)
     sentence_terms: float  # share of the question's words in the answer's sentence (or the one before)
     sentence_similarity: float  # cosine similarity of the question to that sentence (with the one before)
-    passage_terms: float  # share in the whole passage
+    # No share of the question's words in the whole passage: on the fitting news a passage is
+    # mostly one sentence (RealTimeQA's evidence, median 1), so it said nothing there but "a long
+    # passage" (the off-topic BBC chunks), and refused plain answers in full articles.
     names_missing: float  # share of the question's key names (places, people, years) absent from the article
     answer_in_question: float  # share of the answer's words that the question already has
     length: float  # log1p(words in the answer)
@@ -104,7 +106,6 @@ class QuestionFeatures(_FeatureVector):
     best_margin: float  # the highest reader margin over no-answer among the candidates
     best_sentence_similarity: float  # the closest answer sentence to the question
     best_sentence_terms: float  # the highest share of the question's words in an answer sentence
-    best_passage_terms: float  # ... in an answer's passage
     names_missing: float  # the lowest share of the question's key names absent from an answer's article
     type_fit: float  # the best candidate is of the question's answer type
     articles: float  # log1p(other articles giving the best candidate's answer)
@@ -129,7 +130,6 @@ class QuestionFeatures(_FeatureVector):
             best_margin=max(f.margin for f in ranked),
             best_sentence_similarity=max(f.sentence_similarity for f in ranked),
             best_sentence_terms=max(f.sentence_terms for f in ranked),
-            best_passage_terms=max(f.passage_terms for f in ranked),
             names_missing=min(f.names_missing for f in ranked),
             type_fit=top.type_fit,
             articles=top.articles,

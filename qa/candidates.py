@@ -237,7 +237,6 @@ class CandidateBuilder:
     ) -> AnswerFeatures:
         terms = [stem(t) for t in profile.terms]
         sentence_stems = self._context_stems(best)
-        passage_stems = self._passage_stems(best.passage)
         article_stems = self._article_stems(best.article_id)
         answer_terms = [stem(t) for t in content_terms(best.span.text)]
         type_fit = fits(profile.answer_type, best.span.text)
@@ -256,7 +255,6 @@ class CandidateBuilder:
             unit_miss=float(unit is False),
             sentence_terms=_share(terms, sentence_stems),
             sentence_similarity=closeness,
-            passage_terms=_share(terms, passage_stems),
             names_missing=(sum(not mentions(n, article_stems) for n in profile.key_names) / len(profile.key_names)
                            if profile.key_names else 0.0),
             answer_in_question=_share(answer_terms, set(terms)),

@@ -72,6 +72,11 @@ _POSSESSIVE = re.compile(
     r"['\u2019]s\s+(?:statement|findings|estimate|estimates|figures|data|statistics|report|reports"
     r"|announcement|assessment|count|tally|analysis)\b"
 )
+# ", saying ...": a participle whose source is the main clause's subject ("The mayor defended
+# the spending, saying the $1.5 million was needed").
+_PARTICIPLE = re.compile(
+    r",\s+(?:saying|adding|claiming|noting|warning|insisting|arguing|stating|explaining|estimating)\b"
+)
 # ", reported officials," (the verb before its subject).
 _INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
 
@@ -219,6 +224,11 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
         claimant = _span(text, m.start(1), m.end(1))
         if claimant is not None and claimant.text.lower() not in _PRONOUNS:
             found.append(_Attribution(claimant, (m.start(), m.end()), "all"))
+    for m in _PARTICIPLE.finditer(text, s0, s1):
+        verb = _FINITE.search(text, s0, m.start())
+        claimant = _subject(text, s0, verb.start()) if verb else None
+        if claimant is not None and claimant.text.lower() not in _PRONOUNS:
+            found.append(_Attribution(claimant, (m.start() + 1, m.end()), "after"))
     for m in _VERB.finditer(text, s0, s1):
         if any(a.trigger[0] <= m.start() < a.trigger[1] or a.claimant.start <= m.start() < a.claimant.end
                for a in found):

@@ -86,3 +86,15 @@ def test_key_names_leave_out_titles_generic_words_and_small_numbers():
     from qa.answer_type import key_names
 
     assert key_names(named_terms("Did President Biden visit Kyiv in 2023 with 3 US senators?")) == ("Biden", "Kyiv", "2023")
+
+
+def test_the_time_frame_of_a_figure_is_what_already_is_or_what_could_be():
+    from qa.answer_type import profile, time_frame
+
+    assert profile("How many North Korean troops have already arrived in Russia?").frame == "actual"
+    assert profile("How many could eventually be sent?").frame == "prospective"
+    assert profile("How many North Korean soldiers are in Russia?").frame is None  # does not say
+    assert profile("Which company has said it will cut jobs?").frame is None  # not a "how many" question
+    assert time_frame("a first batch of 2,600 is set to arrive in Kursk") == "prospective"
+    assert time_frame("1,500 North Korean troops have already arrived") == "actual"
+    assert time_frame("nearly 11,000 are training in the Far East") is None

@@ -76,6 +76,8 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
     ("This, coupled with the NIS’s findings that the deliveries began in August, worries Seoul.", "August",
      "the NIS"),
     ("The toll rose to 22 people on Monday, reported officials, with 25 others injured.", "22", "officials"),
+    ("The mayor defended the spending on Monday, saying the $1.5 million was needed.", "$1.5 million",
+     "The mayor"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
@@ -85,6 +87,7 @@ def test_attribution_patterns(sentence, answer, claimant):
     ("In addition to the deaths, 33 were reported hospitalised with five seriously injured.", "33"),
     ("He announced his 2020 candidacy in 2013 during a jailhouse interview.", "2013"),
     ("Of the 2.8 million who voted, 85% were in favour and the government announced a new region.", "2.8 million"),
+    ("The $1.5 million bridge opened on Monday, saying much about the town.", "$1.5 million"),
 ])
 def test_no_source_is_invented_for_the_publications_own_statements(sentence, answer):
     assert claimant_of(sentence, answer) is None

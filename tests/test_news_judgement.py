@@ -180,7 +180,7 @@ WIKINEWS_CASES = [c for c in CASES if c["article"] != "sample"]
 # shows up as an unexpected pass and the mark must go.
 KNOWN = {
     ("answer", "sample-eventual-troops"): "answers Zelenskyy's 10,000 (0.76) over the media's 12,000 (0.70)",
-    ("other", "sample-eventual-troops"): "lists 1,500 (already arrived): 'arrived' is in the 'sent' event group",
+    ("other", "sample-eventual-troops"): "lists 2,600 (the first batch, set to arrive): a figure expected, like the eventual number, but of a part of the force",
 }
 # Floors for the Wikinews cases, judged together: the share answered right from the case's
 # article, and the share with no unrelated other report (measured at this commit: 54/74 and
@@ -281,8 +281,7 @@ def plain_assistant(trained_reader, tmp_path_factory):
     ("How many people are confirmed dead in the Kettering Vale landslide?", "27"),
     ("What pay rise did the Kettering Vale council approve for its rescue workers?", "6%"),
     ("By how much did the number of Kettering Vale's rescue workers fall over the last decade?", "18%"),
-    pytest.param("How many teachers does the Kettering Vale school employ?", "40", marks=pytest.mark.xfail(
-        strict=True, reason="right, but at confidence 0.53, under the fitted confident threshold 0.60")),
+    ("How many teachers does the Kettering Vale school employ?", "40"),
 ])
 def test_answer_stated_plainly_is_not_hedged(plain_assistant, question, expected):
     # The "A total of 39 are confirmed dead, officials told state media" -> "Possibly 39".
