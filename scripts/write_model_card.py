@@ -102,8 +102,10 @@ def _answerability_section(folder: Path) -> list[str]:
         "ranks each candidate answer on its evidence (the reader's margin and score and its SQuAD-fitted "
         "confidence above, the passage's retrieval rank and similarity, how many articles give the same "
         "answer, whether the span is of the question's answer type and counts the thing asked about, the "
-        "share of the question's words in the answer's sentence and passage and the sentence's embedding "
-        "similarity to the question, and whether the article mentions the names the question gives); a "
+        "share of the question's words in the answer's sentence and the sentence's embedding similarity to "
+        "the question, and whether the article mentions the names the question gives; not the share in the "
+        "whole passage: RealTimeQA's evidence passages are mostly one sentence, so it only told short "
+        "passages from long ones); a "
         "second, one-feature logistic regression (Platt scaling) turns the top candidate's score into the "
         "probability that the answer shown is right. Both are fitted in the product's own setting (8 "
         f"retrieved passages) on: {model.get('fitted_on', '?')}. RealTimeQA 2022 is held out. Spans that "
@@ -141,7 +143,11 @@ def _answerability_section(folder: Path) -> list[str]:
                 for name, r in rep.items() if isinstance(r, dict) and "not_found_pct" in r),
             "",
         ]
-    runs = sorted(BENCH_RESULTS.glob("news_answerability*.json"), key=lambda p: p.stat().st_mtime)
+    # The newest run of the shipped code, by the date it records (file times are a checkout's):
+    # not a baseline run of older code ("-before-<commit>") or of a variant.
+    runs = sorted((p for p in BENCH_RESULTS.glob("news_answerability*.json")
+                   if "-before-" not in p.stem and "-verifier" not in p.stem),
+                  key=lambda p: (_load(p) or {}).get("date", ""))
     news = _load(runs[-1]) if runs else None
     if news:
         scope = f"{news['limit']} questions spread over the weeks" if news.get("limit") else "every question"
