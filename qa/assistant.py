@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from qa.answer import Answer, Candidate, RetrievedPassage, Turn
+from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
 from qa.answer_type import AnswerType, time_frame
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
@@ -33,6 +33,7 @@ from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, 
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.filters import Filters
+from qa.followup import asks_for_source
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -237,6 +238,13 @@ class Assistant:
         _ = self.answerability
         snapshot = self.snapshot()
         t0 = time.perf_counter()
+        if history and asks_for_source(question):
+            # "Who says so?": the previous answer's claim says it, no search needed.
+            sourced = source_of(question, history[-1].answer)
+            if sourced is not None:
+                total = (time.perf_counter() - t0) * 1000
+                return _replace_timings(sourced, {"load": (t0 - t_load) * 1000, "resolve": total, "retrieve": 0.0,
+                                                  "read": 0.0, "compose": 0.0, "claims": 0.0, "total": total})
         query = resolve_query(question, history)
         t1 = time.perf_counter()
         allowed = filters.chunk_ids(snapshot) if filters else None
@@ -487,6 +495,30 @@ def can_answer(candidate: ScoredCandidate, profile) -> bool:
     asked for (see `Assistant._compose`)."""
     f = candidate.features
     return not (f.unit_miss or candidate.unstated or (f.type_miss and profile.answer_type in STRICT_TYPES))
+
+
+def source_of(question: str, previous: Answer) -> Answer | None:
+    """The answer to "Who says so?" after ``previous``: its claimant (`qa.claims`), cited where
+    the article names it, one per claimant (the first is the answer, the others alternatives);
+    None when ``previous`` was not found or its article says it in its own voice (the question
+    is then searched as any follow-up)."""
+    if not previous.found:
+        return None
+    claims: list[Citation] = []
+    for c in previous.citations:
+        who = c.claimant
+        inside = who is not None and c.passage_start <= who.start and who.end <= c.passage_start + len(c.passage)
+        if inside and all(x.claimant.text.lower() != who.text.lower() for x in claims):
+            claims.append(replace(c, start=who.start, end=who.end))
+    if not claims:
+        return None
+    first, *rest = claims
+    return Answer(
+        question=question, query=f'Who says "{previous.answer}"?', answer=first.claimant.text, found=True,
+        score=previous.score, citations=(first,),
+        alternatives=tuple(Candidate(c.claimant.text, previous.score, (c,)) for c in rest),
+        passages=previous.passages, tentative=previous.tentative, answerable=previous.answerable,
+    )
 
 
 def resolve_query(question: str, history: Sequence[Turn]) -> str:

@@ -181,6 +181,23 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
     return f"{question.strip()} {' '.join(added)}"
 
 
+# "Who says so?": a question about the source of the previous answer, answered by its claim
+# (`qa.claims`) instead of by a new search.
+_ASKS_SOURCE = re.compile(
+    r"^\s*(?:and\s+)?(?:who\s+(?:says|said|claims|claimed|reported|reports|estimated|estimates)"
+    r"(?:\s+(?:so|that|this|it))?|says\s+who|according\s+to\s+whom|who\s+is\s+saying\s+(?:so|that|this)"
+    r"|what\s+is\s+(?:the|its|their)\s+source(?:\s+(?:of|for)\s+(?:that|this|it))?"
+    r"|where\s+does\s+(?:that|this|it)\s+(?:figure|number|claim)?\s*come\s+from)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def asks_for_source(question: str) -> bool:
+    """Whether ``question`` asks who says the previous answer ("Who says so?", "According to
+    whom?", "Where does that figure come from?"), with nothing else in it."""
+    return bool(_ASKS_SOURCE.match(question))
+
+
 def is_follow_up(question: str) -> bool:
     """Whether ``question`` leans on the conversation (see the module docstring)."""
     if _CONNECTIVE.match(question):

@@ -211,6 +211,29 @@ def test_munitions_question_gives_13000_claimed_by_the_nis(assistant):
     assert "claims" in answer.timings_ms
 
 
+@pytest.mark.parametrize("follow_up", ["Who says so?", "According to whom?"])
+def test_who_says_so_is_answered_with_the_previous_answers_claimant(assistant, follow_up):
+    from qa.answer import Turn
+
+    first = assistant.ask("How many containers of munitions has North Korea shipped to Russia?")
+    answer = assistant.ask(follow_up, [Turn(first.question, first)])
+    claimant = first.citations[0].claimant
+    assert answer.found and answer.answer == claimant.text == "The NIS"
+    cited = answer.citations[0]
+    # a span of the article, like every answer: where the article names the source
+    assert (cited.start, cited.end) == (claimant.start, claimant.end)
+    assert cited.passage[cited.start - cited.passage_start:cited.end - cited.passage_start] == "The NIS"
+    assert "13,000" in answer.query
+
+
+def test_who_says_so_without_a_previous_answer_is_searched_as_usual(assistant):
+    from qa.answer import Turn
+
+    refused = assistant.ask("Who won the 2022 FIFA World Cup final?")
+    answer = assistant.ask("Who says so?", [Turn(refused.question, refused)])
+    assert answer.query != 'Who says "None"?' and not answer.query.startswith("Who says \"")
+
+
 def test_qa_batch_rows_carry_the_claimant_and_statement_of_each_citation(trained_reader, tmp_path):
     from qa.cli import main
 

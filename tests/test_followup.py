@@ -209,3 +209,15 @@ def test_the_verb_after_do_or_a_modal_is_not_carried():
 
 def test_a_noun_after_a_named_adjective_is_kept_as_the_subject():
     assert salient_terms("Where did Ukrainian forces recover a missile?") == ["Ukrainian", "forces", "missile"]
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("Who says so?", True), ("who said that?", True), ("According to whom?", True), ("Says who?", True),
+    ("And who says so?", True), ("Where does that figure come from?", True), ("What is the source?", True),
+    ("Who said guardrails can only take so much?", False),  # a question of its own
+    ("Who says the war is over?", False),
+])
+def test_a_question_about_the_previous_answers_source_is_recognised(question, asks):
+    from qa.followup import asks_for_source
+
+    assert asks_for_source(question) is asks
