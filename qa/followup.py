@@ -29,6 +29,9 @@ The right subject (issue 15):
 - a definite description with no name ("What led to the explosion?") leans on the conversation
   too, and when the latest turn named nothing, the names of the turn before still come along.
 
+A question about the source of the previous answer ("Who says so?", `asks_for_source`) is not
+searched at all: `qa.assistant.source_of` answers it with that answer's claimant.
+
 A standalone question comes back unchanged, character for character.
 """
 
