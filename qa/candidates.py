@@ -55,8 +55,14 @@ MAX_CANDIDATES = 15
 UNIT_SIMILARITY = 0.6
 # Counted nouns that any count of people answers ("residents", "passengers", "victims").
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
-_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b", re.IGNORECASE)
+# Number words a news article writes out, and their value ("nine people" and "9 people" are one
+# figure).
+_SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())} | {w: str(10 * i) for i, w in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_NUMBER = re.compile(r"\d[\d,.]*|\b(?:" + "|".join(w for w in _SMALL_NUMBERS if w != "zero")
+                     + r"|hundred|thousand|million|billion)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -392,10 +398,11 @@ def cuts_a_word(text: str, start: int, end: int) -> bool:
         return True
     if before == "-" and text[start].isalnum() and start >= 2 and text[start - 2].isalnum():
         return True
-    # A thousands separator or a decimal point between digits: "13|,000", "1|.5".
-    if after in ",." and text[end - 1].isdigit() and end + 1 < len(text) and text[end + 1].isdigit():
+    # A thousands separator, a decimal point or a clock's colon between digits: "13|,000", "1|.5",
+    # "2|:05:48".
+    if after in ",.:" and text[end - 1].isdigit() and end + 1 < len(text) and text[end + 1].isdigit():
         return True
-    return before in ",." and text[start].isdigit() and start >= 2 and text[start - 2].isdigit()
+    return before in ",.:" and text[start].isdigit() and start >= 2 and text[start - 2].isdigit()
 
 
 def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
@@ -420,15 +427,22 @@ def same_answer(a: str, b: str) -> bool:
         return True
     if _numbers(a) != _numbers(b):
         return False
-    ta, tb = set(content_terms(a)), set(content_terms(b))
+    # The numbers are compared above, as values: "nine" and "9" are one word here.
+    ta = {t for t in content_terms(a) if not _NUMBER.fullmatch(t)}
+    tb = {t for t in content_terms(b) if not _NUMBER.fullmatch(t)}
     if not ta or not tb:
-        return False
+        return bool(_numbers(a))  # "9" and "nine people": the same figure
     common = len(ta & tb)
     return ta <= tb or tb <= ta or (common >= 2 and common >= min(len(ta), len(tb)) / 2)
 
 
 def _numbers(text: str) -> set[str]:
-    return {m.group().replace(",", "").rstrip(".").lower() for m in _NUMBER.finditer(text)}
+    """The numbers of ``text`` as digits where they are small words ("nine" -> "9")."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        value = m.group().replace(",", "").rstrip(".").lower()
+        out.add(_SMALL_NUMBERS.get(value, value))
+    return out
 
 
 _MEASURE_OR_AND = re.compile(r"\s*(?:(?:and|or)\s+)?\d[\w.,]*-[a-z]+\b", re.IGNORECASE)

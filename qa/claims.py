@@ -56,6 +56,7 @@ _VERBS = (
     r"|noted|notes|declared|declares|described|describes|cited|cites|cite|wrote|writes|confirmed"
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
     r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read"
+    r"|puts?\s+the\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)\s+at"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 # Verbs only attributing when nothing follows them (", the statement read."; ", he added.").
@@ -93,13 +94,13 @@ _TRAILING = re.compile(
     re.IGNORECASE,
 )
 # A subject is cut where a clause starts: punctuation, quotes, or a conjunction after a verb.
-_SUBJECT_BREAK = re.compile(r"[,;:\"\u201c\u201d]|\s(?:that|who|which|when|where|because|if)\s")
+_SUBJECT_BREAK = re.compile(r"[,;\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:that|who|which|when|where|because|if)\s")
 _AGENT_END = re.compile(
-    r"[,;:.\"\u201c\u201d]|\s(?:of|to|as|ranging|was|were|is|are|in|on|at|that|who|which|for|from|with|last)\s"
+    r"[,;.\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:of|to|as|ranging|was|were|is|are|in|on|at|that|who|which|for|from|with|last)\s"
 )
-_ACCORDING_END = re.compile(r"[,;:]|\.(?:\s|$)|\s(?:who|that|which)\s")
+_ACCORDING_END = re.compile(r"[,;]|(?<!\d):(?!\d)|\.(?:\s|$)|\s(?:who|that|which)\s")
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|would|did|does|do|\w+ed)\b")
-_CLAUSE_BREAK = re.compile(r",\s|;|:|[\"\u201c\u201d]|\s\u2014\s|\s-\s")
+_CLAUSE_BREAK = re.compile(r",\s|;|(?<!\d):(?!\d)|\s(?:and|but)\s(?=(?:said|says|added|told|claimed|warned)\b)|[\"\u201c\u201d]|\s\u2014\s|\s-\s")
 _HEDGE = re.compile(r"\b(?:reportedly|is set to|are set to|expected|will|would|could|may|might|likely)\b")
 _MAX_SUBJECT_WORDS = 14
 _THAT = re.compile(
@@ -236,7 +237,9 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
         if text[m.start() - 1 : m.start()] == "-" or text[m.end() : m.end() + 1] == "-":
             continue  # "self-reported", "said-to-be"
         follows = text[m.end() : s1]
-        ends = re.match(r"\s*(?:[.;!?\u201d\"]|$)", follows)
+        # ", officials said." and ", officials said on Sunday.": the sentence ends with the source.
+        ends = re.match(r"\s*(?:(?:on|last|this|early|late|earlier|later)\s+\w+\s*|yesterday\s*|today\s*)?"
+                        r"(?:[.;!?\u201d\"]|$)", follows)
         if m.group() in _TRAILING_ONLY and not ends and not follows.lstrip().startswith(","):
             continue
         before = text[s0 : m.start()]
@@ -247,6 +250,12 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
         if re.search(r"\b(?:was|were|is|are|been|be)\s+(?:\w+ly\s+)?$", before):
             continue  # passive without an agent ("33 were reported hospitalised"): no source named
         claimant = _subject(text, s0, m.start())
+        if re.search(r"\s(?:and|but)\s*$", before):
+            # "Reese declared an emergency for two counties and said ...": the second verb of
+            # the main clause; its subject is the first verb's.
+            first = min((x.start() for pattern in (_FINITE, _VERB) for x in pattern.finditer(text, s0, m.start())),
+                        default=None)
+            claimant = _subject(text, s0, first) if first is not None and first < m.start() else None
         if claimant is None:
             continue
         if claimant.text.lower() in _PRONOUNS:
@@ -264,7 +273,9 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
             scope = "all"  # ", officials said," / ", officials told state media,"
         else:
             scope = "after"
-        found.append(_Attribution(claimant, (m.start(), m.end()), scope))
+        # "put the death toll at 11": the statement keeps "the death toll at"
+        verb_end = m.start() + len(m.group().split()[0]) if m.group().lower().startswith("put") else m.end()
+        found.append(_Attribution(claimant, (m.start(), verb_end), scope))
     return sorted(found, key=lambda a: a.trigger[0])
 
 
@@ -314,6 +325,11 @@ def _subject(text: str, lo: int, verb: int) -> Span | None:
                 stop = before[-1].start()
                 before = [m for m in before if m.end() <= stop]
                 begin = before[-1].end() if before else lo
+        elif re.match(r"[a-z]+ing\b", piece) and earlier:
+            # "Governor Martin Reese, speaking later in the day, put ...": the name, not the aside
+            stop = earlier[-1].start()
+            before = [m for m in earlier if m.end() <= stop]
+            begin = before[-1].end() if before else lo
         elif piece[:1].islower() and not piece.lower().startswith(("who ", "which ")) and earlier:
             # "Valeriy Ryabykh, editor of ..., said": keep the name with its description
             before = [m for m in earlier if m.end() <= earlier[-1].start()]

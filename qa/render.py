@@ -31,11 +31,20 @@ MAX_CLOSEST_PASSAGES = 3
 # The page's one script: a click on a "[n]" of a reply scrolls the sources panel to entry n and
 # makes it flash (the reply and the panel are re-rendered on every answer, so the handler is
 # delegated from the document rather than bound to the marks).
-SCRIPT = """
+SCRIPT = r"""
 document.addEventListener("click", function (event) {
   var ref = event.target.closest && event.target.closest("a.qa-ref, .qa-ref");
   if (!ref) return;
-  var n = ref.getAttribute("data-ref") || (ref.getAttribute("href") || "").replace("#qa-source-", "");
+  // href "#qa-source-<answer key>-<n>" (the chat keeps hrefs, not data- attributes).
+  var parts = (ref.getAttribute("href") || "").match(/^#qa-source-(?:([0-9a-f]+)-)?(\d+)$/) || [];
+  var n = ref.getAttribute("data-ref") || parts[2];
+  // The panel holds the latest answer's sources: an earlier reply's [n] is not that entry.
+  var panel = document.querySelector("#qa-sources .qa-sources");
+  if (parts[1] && panel && panel.getAttribute("data-answer") !== parts[1]) {
+    event.preventDefault();
+    event.stopPropagation();
+    return;
+  }
   var entry = document.querySelector('#qa-sources [data-refs~="' + n + '"]');
   if (!entry) return;
   event.preventDefault();
@@ -86,13 +95,23 @@ def number_sources(answer: Answer) -> list[Source]:
     return sources
 
 
+def answer_key(answer: Answer) -> str:
+    """A short key of one answer, shared by its reply and its sources panel: a "[n]" of an earlier
+    reply does not point at the latest answer's entry n."""
+    import hashlib
+
+    seen = f"{answer.question}\x00{answer.query}\x00{answer.answer}\x00{answer.timings_ms.get('total', 0.0)}"
+    return hashlib.sha1(seen.encode("utf-8")).hexdigest()[:12]
+
+
 def reply_html(answer: Answer) -> str:
     """The chat reply: the answer with its confidence and citations, other reports, the
     search query used, and a details section with per-stage timings."""
     sources = number_sources(answer)
+    key = answer_key(answer)
     parts = ['<div class="qa-reply">']
     if answer.found:
-        refs = _refs(s.number for s in sources if s.primary)
+        refs = _refs((s.number for s in sources if s.primary), key)
         if answer.tentative:
             parts.append(
                 f'<p class="qa-answer qa-tentative"><span class="qa-hedge">Possibly</span> '
@@ -114,7 +133,7 @@ def reply_html(answer: Answer) -> str:
             parts.append('<p class="qa-differ">The sources differ:</p>')
         else:
             parts.append('<p class="qa-says">Who says it:</p>')
-        parts.append(claims_html(sources))
+        parts.append(claims_html(sources, key))
         parts.append('<ul class="qa-citations">')
         for title, group in _by_article(sources):
             places = " · ".join(f"[{s.number}] paragraph {s.citation.paragraph}" for s in group)
@@ -136,7 +155,7 @@ def reply_html(answer: Answer) -> str:
     return "".join(parts)
 
 
-def claims_html(sources: Sequence[Source]) -> str:
+def claims_html(sources: Sequence[Source], key: str = "") -> str:
     """One line per value (answer first): each claim of it with its claimant, its statement
     with the value marked, its citation number, and the article's source and date. The same
     claimant saying the same value in two places is one claim with two numbers."""
@@ -150,7 +169,7 @@ def claims_html(sources: Sequence[Source]) -> str:
             same.append(s)
     lines = []
     for value, claims in values.items():
-        said = "; ".join(_claim(group) for group in claims)
+        said = "; ".join(_claim(group, key) for group in claims)
         kind = " qa-claim-line-primary" if claims[0][0].primary else ""
         lines.append(f'<li class="qa-claim-line{kind}"><strong class="qa-claim-value">{escape(value)}</strong> '
                      f"\u2014 {said}</li>")
@@ -163,7 +182,7 @@ def _claim_key(s: Source) -> tuple:
     return (c.article_id, who, c.statement.start if c.statement else c.start)
 
 
-def _claim(group: list[Source]) -> str:
+def _claim(group: list[Source], key: str = "") -> str:
     """``claimant: “statement” [n] · date · source`` for one claim (its sources in ``group``)."""
     c = group[0].citation
     who = f'<span class="qa-claimant">{escape(claimant_text(c))}</span>'
@@ -174,7 +193,7 @@ def _claim(group: list[Source]) -> str:
                 "</q>")
     meta = [escape(m) for m in (c.date, c.source) if m and not (c.claimant is None and m == c.source)]
     tail = f' <span class="qa-muted">{" · ".join(meta)}</span>' if meta else ""
-    return f'<span class="qa-claim">{who}:{said} {_refs(s.number for s in group)}{tail}</span>'
+    return f'<span class="qa-claim">{who}:{said} {_refs((s.number for s in group), key)}{tail}</span>'
 
 
 @dataclass(frozen=True)
@@ -239,13 +258,14 @@ def sources_html(answer: Answer | None) -> str:
     answer was not found."""
     if answer is None:
         return '<div class="qa-sources"><p class="qa-muted">Sources of the latest answer appear here.</p></div>'
-    parts = ['<div class="qa-sources">']
+    key = answer_key(answer)
+    parts = [f'<div class="qa-sources" data-answer="{key}">']
     sources = number_sources(answer)
     if sources:
         for entry in source_entries(sources):
             kind = "" if any(s.primary for s in entry.sources) else " qa-source-alternative"
             refs = " ".join(str(n) for n in entry.numbers)
-            anchors = "".join(f'<span id="qa-source-{n}" class="qa-anchor"></span>' for n in entry.numbers)
+            anchors = "".join(f'<span id="qa-source-{key}-{n}" class="qa-anchor"></span>' for n in entry.numbers)
             who = []
             for value in dict.fromkeys(_oneline(s.answer) for s in entry.sources):
                 claimants = dict.fromkeys(claimant_text(s.citation) for s in entry.sources
@@ -371,10 +391,12 @@ def _oneline_keep(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def _refs(numbers: Iterable[int]) -> str:
-    """``[n]`` marks that link to their entry of the sources panel (`SCRIPT` scrolls to it and
-    makes it flash; the href alone still jumps there without the script)."""
-    return "".join(f'<a class="qa-ref" href="#qa-source-{n}" data-ref="{n}">[{n}]</a>' for n in numbers)
+def _refs(numbers: Iterable[int], key: str = "") -> str:
+    """``[n]`` marks that link to their entry of the sources panel of the answer ``key``
+    (`answer_key`; `SCRIPT` scrolls to it and makes it flash; the href alone still jumps there
+    without the script)."""
+    prefix = f"qa-source-{key}-" if key else "qa-source-"
+    return "".join(f'<a class="qa-ref" href="#{prefix}{n}" data-ref="{n}">[{n}]</a>' for n in numbers)
 
 
 def _place(c: Citation) -> str:

@@ -53,6 +53,8 @@ def test_a_span_across_a_sentence_end_is_not_an_answer():
 
 
 def test_different_numbers_never_merge():
+    assert same_answer("nine", "9") and same_answer("at least nine people", "9 people")  # one figure
+    assert not same_answer("fourteen", "sixteen") and not same_answer("nine", "90")
     assert not same_answer("1500", "12000")
     assert same_answer("as many as 1500", "1500")
     assert same_answer("roof of marlow tower", "marlow tower")
@@ -92,6 +94,8 @@ def test_question_names_absent_from_the_article_are_reported():
     ("the Kyiv-based group", "Kyiv", True),
     ("a 152-mm shell", "152-mm", False),
     ("in the 2019-20 season", "2019-20", False),
+    ("won in 2:05:48 on Sunday", "2", True),  # a clock time's hours
+    ("won in 2:05:48 on Sunday", "2:05:48", False),
 ])
 def test_a_span_that_cuts_a_word_or_number_is_not_an_answer(text, piece, cut):
     from qa.candidates import cuts_a_word

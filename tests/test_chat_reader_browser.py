@@ -95,6 +95,20 @@ def test_citation_marks_link_to_their_source_which_flashes(page):
     screenshot(page, "chat-reader-sources.png")
 
 
+def test_an_earlier_replys_mark_does_not_flash_the_latest_answers_source(page):
+    # The panel shows the latest answer's sources; entry [1] there is another answer's passage.
+    ask(page, "How many containers of munitions has North Korea shipped to Russia?")
+    reply = ask(page, "When will the North Korean troops be ready?")
+    assert reply["answer"], reply["text"]
+    first = page.locator("#qa-chat .qa-reply").first.locator("a.qa-ref").first
+    first.click()
+    page.wait_for_timeout(700)
+    assert page.locator("#qa-sources .qa-flash").count() == 0
+    latest = page.locator("#qa-chat .qa-reply").last.locator("a.qa-ref").first
+    latest.click()
+    page.wait_for_function("() => document.querySelectorAll('#qa-sources .qa-flash').length > 0", timeout=5_000)
+
+
 def test_not_found_lists_each_closest_passage_once_with_its_paragraph(page):
     reply = ask(page, "How many tanks did Finland buy from Sweden in 1990?")
     screenshot(page, "chat-reader-not-found.png")

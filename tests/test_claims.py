@@ -78,6 +78,14 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
     ("The toll rose to 22 people on Monday, reported officials, with 25 others injured.", "22", "officials"),
     ("The mayor defended the spending on Monday, saying the $1.5 million was needed.", "$1.5 million",
      "The mayor"),
+    ("Governor Martin Reese, speaking after touring the damage, put the death toll at 11 and said more "
+     "than 60 people had been injured.", "11", "Governor Martin Reese"),
+    ("Governor Martin Reese, speaking after touring the damage, put the death toll at 11 and said more "
+     "than 60 people had been injured.", "more than 60", "Governor Martin Reese"),
+    ("Reese declared an emergency for Harlan and two neighboring counties and said 40 homes were lost.", "40",
+     "Reese"),
+    ("Tornadoes killed at least nine people, state and local officials said on Sunday.", "nine",
+     "state and local officials"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
@@ -250,3 +258,8 @@ def test_qa_batch_rows_carry_the_claimant_and_statement_of_each_citation(trained
     citation = row["citations"][0]
     assert citation["claimant"]["text"] == "The NIS"
     assert "13,000" in citation["statement"]["text"]
+
+
+def test_a_clock_time_is_not_cut_at_its_colons():
+    text = "Tanaka finished second in 2:22:31 and Price was third in 2:24:02, the organisers said."
+    assert find_claim(text, *at(text, "2:22:31")).statement.text.startswith("Tanaka finished second in 2:22:31")

@@ -204,10 +204,25 @@ def test_passages_of_other_articles_or_far_apart_stay_separate_entries():
 
 
 def test_reply_citation_marks_link_to_their_source_entry():
+    from qa.render import answer_key
+
+    key = answer_key(found())
     out = reply_html(found())
-    assert '<a class="qa-ref" href="#qa-source-1" data-ref="1">[1]</a>' in out
+    assert f'<a class="qa-ref" href="#qa-source-{key}-1" data-ref="1">[1]</a>' in out
     panel = sources_html(found())
-    assert 'id="qa-source-1"' in panel and 'id="qa-source-2"' in panel
+    assert f'id="qa-source-{key}-1"' in panel and f'id="qa-source-{key}-2"' in panel
+    assert f'data-answer="{key}"' in panel
+
+
+def test_an_earlier_replys_marks_do_not_point_at_the_latest_answers_sources():
+    from dataclasses import replace
+
+    from qa.render import answer_key
+
+    earlier, latest = found(), replace(found(), question="And how many shells?")
+    assert answer_key(earlier) != answer_key(latest)
+    assert f"#qa-source-{answer_key(earlier)}-1" in reply_html(earlier)
+    assert f'data-answer="{answer_key(latest)}"' in sources_html(latest)
 
 
 def test_not_found_lists_each_closest_passage_once_with_its_paragraph():
