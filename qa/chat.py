@@ -59,8 +59,6 @@ a.qa-ref { text-decoration: none; cursor: pointer; }
 .qa-skipped { font-size: 0.9em; color: var(--error-text-color); margin: 0.3em 0; }
 """
 
-# Stage names of `qa.indexer` progress, as the page says them.
-STAGES = {"embed": "embedding passages", "chunk": "cutting articles into passages"}
 
 
 @dataclass
@@ -90,6 +88,8 @@ class IndexJob:
 
     def progress_text(self) -> str:
         """``embedding passages 384/1,200 (32%), 12 s``."""
+        from qa.indexer import STAGES
+
         stage = STAGES.get(self.stage, self.stage)
         elapsed = f"{time.monotonic() - self.started:.0f} s"
         if self.total:

@@ -238,15 +238,28 @@ def _extra_commands():
 
 
 def _progress_bar():
-    """A progress callback drawing one tqdm bar per stage, on stderr."""
+    """A progress callback drawing one tqdm bar per counted stage on stderr, and one line for
+    a stage without figures."""
     from tqdm import tqdm
 
+    from qa.indexer import STAGE_UNITS, STAGES
+
     bars: dict[str, tqdm] = {}
+    said: set[str] = set()
 
     def progress(stage: str, done: int, total: int) -> None:
+        if not total:
+            if stage not in said:
+                said.add(stage)
+                print(f"{stage}…", file=sys.stderr)
+            return
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr)
+            # No rate: figures arrive in batches, so tqdm's per-second rate reads as nonsense.
+            unit = STAGE_UNITS.get(stage, "item")
+            bar = bars[stage] = tqdm(total=total, desc=STAGES.get(stage, stage), unit=unit, file=sys.stderr,
+                                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                                + unit + "s [{elapsed}]")
         bar.n = done
         bar.refresh()
         if done >= total:

@@ -36,8 +36,11 @@ from qa.stores.generations import (
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total)
+# progress(stage, done, total); total 0: a stage without figures ("reading the articles")
 Progress = Callable[[str, int, int], None]
+# The counted stages as people read them, and what they count.
+STAGES = {"embed": "embedding passages", "chunk": "cutting articles into passages"}
+STAGE_UNITS = {"embed": "passage", "chunk": "article"}
 
 
 @dataclass

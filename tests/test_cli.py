@@ -239,3 +239,18 @@ def test_model_loading_has_its_own_timing(dirs):
     answer = json.loads(qa("ask", "--json", CARD_QUESTION, *where, *reader, "--threshold", "0").stdout)
     t = answer["timings_ms"]
     assert {"load", "resolve", "retrieve", "read", "compose", "claims", "total"} <= set(t)
+
+
+def test_index_progress_names_its_stages_and_units_without_rates(capsys):
+    from qa.cli import _progress_bar
+
+    progress = _progress_bar()
+    progress("reading the articles", 0, 0)
+    progress("reading the articles", 0, 0)  # said once
+    progress("chunk", 0, 3)
+    progress("chunk", 3, 3)
+    progress("embed", 12, 12)
+    err = capsys.readouterr().err
+    assert err.count("reading the articles…") == 1
+    assert "3/3 articles" in err and "12/12 passages" in err and "cutting articles into passages" in err
+    assert "/s" not in err and "chunk/s" not in err
