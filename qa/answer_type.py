@@ -23,6 +23,7 @@ from enum import StrEnum
 class AnswerType(StrEnum):
     QUANTITY = "quantity"  # how many / how much / what percentage / how old / how long
     DATE = "date"  # when / what year / what day / what time
+    DURATION = "duration"  # what was X's (winning, finishing) time: hours, minutes, seconds
     PERSON = "person"  # who / whom / whose (a person or an organisation: a name)
     PLACE = "place"  # where / what country / which city
     OTHER = "other"  # what / which / why / how: no type check
@@ -74,6 +75,16 @@ _QUANTITY_Q = re.compile(
     r"percentage|amount|total|death toll|toll|price|cost|age|rate|score)\b|\bhow much\b|\bdeath toll\b",
     re.IGNORECASE,
 )
+# "What was Kipchoge's time in Vienna?", "What was his winning time?": a race time, not a clock
+# time ("What time did it start?" is a date question).
+_DURATION_Q = re.compile(
+    r"\bwhat (?:was|is|were|are) (?:(?:[A-Z][\w.-]* )*[\w.-]+['\u2019]s |his |her |their |its "
+    r"|the (?:winning|finishing|record|race|marathon|world record|fastest) )(?:[\w-]+ ){0,2}?time\b"
+    r"|\bhow long did (?:it|he|she|they|the \w+) take\b",
+    re.IGNORECASE,
+)
+_DURATION_SPAN = re.compile(
+    r"\d+:\d\d|\b(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?)\b", re.IGNORECASE)
 _DATE_Q = re.compile(
     r"^\s*when\b|\b(?:in |on |by |since |until )?(?:what|which) (?:year|date|day|month|time|decade|"
     r"century|week|season|hour)\b|\bwhen (?:did|does|do|will|was|were|is|are|has|have|had|would|could)\b",
@@ -174,6 +185,8 @@ def asks_money(question: str) -> bool:
 
 def expected_type(question: str) -> AnswerType:
     """The type of answer ``question`` asks for (`AnswerType.OTHER` when unsure)."""
+    if _DURATION_Q.search(question):
+        return AnswerType.DURATION
     if _QUANTITY_Q.search(question):
         return AnswerType.QUANTITY
     if _DATE_Q.search(question):
@@ -195,6 +208,8 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
         return bool(_QUANTITY_SPAN.search(span))
     if answer_type is AnswerType.DATE:
         return bool(_DATE_SPAN.search(span))
+    if answer_type is AnswerType.DURATION:
+        return bool(_DURATION_SPAN.search(span))
     if answer_type in (AnswerType.PERSON, AnswerType.PLACE):
         return bool(_NAME.search(span))
     return None

@@ -50,7 +50,7 @@ _UNSET = object()
 # and 11,000 at 0.84-0.87 of the 1,500 sentence's 0.84; "since August" far below it for "when").
 SUBJECT_SIMILARITY_RATIO = 0.8
 # Answer types a span is checked against reliably (digits and number words; dates and times).
-STRICT_TYPES = (AnswerType.QUANTITY, AnswerType.DATE)
+STRICT_TYPES = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.DURATION)
 
 
 class Assistant:

@@ -175,7 +175,7 @@ class CandidateBuilder:
                 continue
             i = span.context_index
             passage = passages[i]
-            start, end = widen_to_compound(passage.text, span.start, span.end)
+            start, end = widen_to_duration(passage.text, *widen_to_compound(passage.text, span.start, span.end))
             if (start, end) != (span.start, span.end):
                 # "eight million 122-mm and 152" -> "... 152-mm": a hyphenated word is one word
                 span = replace(span, start=start, end=end, text=passage.text[start:end])
@@ -417,6 +417,24 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
         while start > 0 and text[start - 1].isalnum():
             start -= 1
     return start, end
+
+
+_CLOCK_UNIT = r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+_DURATION_BEFORE = re.compile(rf"(?:\d+(?:\.\d+)?\s+{_CLOCK_UNIT},?\s+(?:and\s+)?)+$", re.IGNORECASE)
+_DURATION_AFTER = re.compile(rf"(?:,?\s+(?:and\s+)?\d+(?:\.\d+)?\s+{_CLOCK_UNIT}\b)+", re.IGNORECASE)
+_ENDS_IN_CLOCK_UNIT = re.compile(rf"\d(?:\.\d+)?\s+{_CLOCK_UNIT}$", re.IGNORECASE)
+
+
+def widen_to_duration(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to the whole duration it is part of: "40.2 seconds" of "1 hour 59
+    minutes 40.2 seconds", "2 hours" of "2 hours, 5 minutes and 48 seconds"."""
+    if not _ENDS_IN_CLOCK_UNIT.search(text[start:end]):
+        return start, end
+    before = _DURATION_BEFORE.search(text[max(0, start - 80):start])
+    if before:
+        start -= len(before.group())
+    after = _DURATION_AFTER.match(text, end)
+    return start, after.end() if after else end
 
 
 def same_answer(a: str, b: str) -> bool:

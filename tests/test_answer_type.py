@@ -98,3 +98,11 @@ def test_the_time_frame_of_a_figure_is_what_already_is_or_what_could_be():
     assert time_frame("a first batch of 2,600 is set to arrive in Kursk") == "prospective"
     assert time_frame("1,500 North Korean troops have already arrived") == "actual"
     assert time_frame("nearly 11,000 are training in the Far East") is None
+
+
+def test_a_race_time_question_wants_a_duration():
+    for q in ("What was Eliud Kipchoge's marathon time in Vienna?", "What was his winning time?"):
+        assert expected_type(q) is AnswerType.DURATION
+    assert expected_type("What time did the fire start?") is AnswerType.DATE  # a clock time
+    assert fits(AnswerType.DURATION, "2:05:48") and fits(AnswerType.DURATION, "1 hour 59 minutes 40.2 seconds")
+    assert not fits(AnswerType.DURATION, "27") and not fits(AnswerType.DURATION, "42.195 kilometers")

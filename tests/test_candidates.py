@@ -215,3 +215,17 @@ def test_a_news_event_of_the_table_must_be_stated():
     text = "The 1973 building was home to over 1,000 people. Rescuers worked through the night."
     cands = build_on(text, "How many people died in the building?", ["over 1,000"], related)
     assert cands["over 1,000"].unstated == ("died",)
+
+
+@pytest.mark.parametrize(("text", "piece", "whole"), [
+    ("ran it in 1 hour 59 minutes 40.2 seconds in Vienna", "40.2 seconds", "1 hour 59 minutes 40.2 seconds"),
+    ("won in 2 hours, 5 minutes and 48 seconds, breaking", "2 hours", "2 hours, 5 minutes and 48 seconds"),
+    ("took 40 minutes to arrive", "40 minutes", "40 minutes"),
+    ("in 5 minutes", "5", "5"),  # a bare number is not widened
+])
+def test_a_span_is_widened_to_the_whole_duration(text, piece, whole):
+    from qa.candidates import widen_to_duration
+
+    start = text.index(piece)
+    s, e = widen_to_duration(text, start, start + len(piece))
+    assert text[s:e] == whole
