@@ -60,7 +60,6 @@ a.qa-ref { text-decoration: none; cursor: pointer; }
 """
 
 
-
 @dataclass
 class IndexJob:
     """The start-up index update, run in a thread; the page polls `status()`."""

@@ -72,6 +72,7 @@ WORK = CACHE / "answerability"
 NEWS_SOURCES = ("answerable", "near_topic", "off_topic")
 SQUAD_SOURCES = ("squad_answerable", "squad_unanswerable")
 SOURCES = NEWS_SOURCES + SQUAD_SOURCES
+ANSWERABLE = ("answerable", "squad_answerable")
 # The thresholds tried for every floor and the confident threshold: 0.01 to 0.985 by 0.005.
 GRID = tuple(round(0.01 + 0.005 * i, 4) for i in range(196))
 
@@ -84,7 +85,6 @@ def lowest_rejecting(values, share: float, default: float, rejected=None) -> flo
     values = np.asarray(values, dtype=float)
     already = np.zeros(len(values), dtype=bool) if rejected is None else np.asarray(rejected, dtype=bool)
     return next((t for t in GRID if ((values < t) | already).mean() >= share), default)
-ANSWERABLE = ("answerable", "squad_answerable")
 
 
 def features_folder(reader: Path, years: tuple[str, ...]) -> Path:
