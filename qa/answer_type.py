@@ -59,6 +59,18 @@ _DATE_SPAN = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*")
+# Who-questions in news are often answered by a description, not a name: "an eleven-month-old
+# boy" was rescued, "a child" survived. Nouns that name a person by age, kin, sex or role in an
+# event (a closed list, as the news-event table is: a word list from a lexicon would also take
+# "head" and "chair").
+_PERSON_NOUN = re.compile(
+    r"\b(?:child|children|boy|boys|girl|girls|baby|babies|infant|toddler|teenager|teenagers|teen|"
+    r"man|men|woman|women|person|people|mother|father|son|daughter|brother|sister|husband|wife|"
+    r"survivor|survivors|victim|victims|resident|residents|passenger|passengers|pilot|driver|"
+    r"gunman|suspect|student|students|worker|workers|firefighter|firefighters|rescuer|rescuers|"
+    r"officer|officers|soldier|soldiers|doctor|doctors|nurse|nurses|official|officials|"
+    r"police|spokesman|spokeswoman|spokesperson|minister|president|mayor|governor)\b",
+    re.IGNORECASE)
 _DATELINE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d{{1,4}}(?:st|nd|rd|th)?)", re.IGNORECASE)
 
 
@@ -201,8 +213,9 @@ def expected_type(question: str) -> AnswerType:
 def fits(answer_type: AnswerType, span: str) -> bool | None:
     """Whether ``span`` is of ``answer_type``; None when the type is `AnswerType.OTHER`.
 
-    Names (person, place) are judged by capitalisation: a lower-case span such as "the police"
-    can still answer "who", so a miss there is weak evidence; quantities and dates are reliable.
+    Names (person, place) are judged by capitalisation, and a person also by a noun that names
+    one ("an eleven-month-old boy", "the police"); a lower-case span can still answer "who" or
+    "where", so a miss there is weak evidence; quantities and dates are reliable.
     """
     if answer_type is AnswerType.QUANTITY:
         return bool(_QUANTITY_SPAN.search(span))
@@ -210,7 +223,9 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
         return bool(_DATE_SPAN.search(span))
     if answer_type is AnswerType.DURATION:
         return bool(_DURATION_SPAN.search(span))
-    if answer_type in (AnswerType.PERSON, AnswerType.PLACE):
+    if answer_type is AnswerType.PERSON:
+        return bool(_NAME.search(span) or _PERSON_NOUN.search(span))
+    if answer_type is AnswerType.PLACE:
         return bool(_NAME.search(span))
     return None
 

@@ -27,7 +27,7 @@ from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
 from qa.answer_type import AnswerType, time_frame
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
-from qa.candidates import CandidateBuilder, ScoredCandidate
+from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate
 from qa.claims import find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 _UNSET = object()
-# Another report's sentence must be at least this close to the question (cosine, as a share of
-# the answer's own sentence's): set by reading the sample article's troop figures (2,600, 10,000
-# and 11,000 at 0.84-0.87 of the 1,500 sentence's 0.84; "since August" far below it for "when").
-SUBJECT_SIMILARITY_RATIO = 0.8
 # Answer types a span is checked against reliably (digits and number words; dates and times).
 STRICT_TYPES = (AnswerType.QUANTITY, AnswerType.DATE, AnswerType.DURATION)
 

@@ -59,6 +59,9 @@ _ANAPHORA = _PERSONAL | _PLACE | {
     "they", "them", "their", "theirs", "themselves", "it", "its", "itself",
     "this", "that", "these", "those", "latter", "former",
 }
+# "on board" / "aboard" with no vehicle after it ("How many people were on board?"): the vehicle
+# is the one the conversation is about, as a pronoun's antecedent would be.
+_ELLIPTICAL = re.compile(r"\b(?:on\s+board|aboard)\s*[?.!]*\s*$", re.IGNORECASE)
 # "Is it true that ...", "it is", "how is it that": "it" without an antecedent.
 _EXPLETIVE_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|possible|likely|known)\b"
                            r"|\bit\s+(?:is|was)\s+(?:true|reported|said|claimed)\b", re.IGNORECASE)
@@ -203,7 +206,7 @@ def asks_for_source(question: str) -> bool:
 
 def is_follow_up(question: str) -> bool:
     """Whether ``question`` leans on the conversation (see the module docstring)."""
-    if _CONNECTIVE.match(question):
+    if _CONNECTIVE.match(question) or _ELLIPTICAL.search(question):
         return True
     tokens = _words(question)
     if _has_dangling_pronoun(question, tokens):

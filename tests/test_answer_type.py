@@ -106,3 +106,11 @@ def test_a_race_time_question_wants_a_duration():
     assert expected_type("What time did the fire start?") is AnswerType.DATE  # a clock time
     assert fits(AnswerType.DURATION, "2:05:48") and fits(AnswerType.DURATION, "1 hour 59 minutes 40.2 seconds")
     assert not fits(AnswerType.DURATION, "27") and not fits(AnswerType.DURATION, "42.195 kilometers")
+
+
+@pytest.mark.parametrize(("span", "fit"), [
+    ("an eleven-month-old boy", True), ("a child", True), ("the police", True), ("Yoon Suk Yeol", True),
+    ("depleted munitions supplies", False), ("all available means", False),
+])
+def test_a_person_is_a_name_or_a_noun_that_names_one(span, fit):
+    assert fits(AnswerType.PERSON, span) is fit

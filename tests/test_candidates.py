@@ -229,3 +229,30 @@ def test_a_span_is_widened_to_the_whole_duration(text, piece, whole):
     start = text.index(piece)
     s, e = widen_to_duration(text, start, start + len(piece))
     assert text[s:e] == whole
+
+
+@pytest.mark.parametrize(("text", "piece", "kept"), [
+    ("began at 10:39 a.m. local time (1639 UTC) on Saturday", "10:39 a.m. local time (1639", "10:39 a.m. local time"),
+    ("began at 10:39 a.m. local time (1639 UTC) on Saturday", "UTC) on Saturday", "on Saturday"),
+    ("began at 10:39 a.m. local time (1639 UTC) on Saturday", "(1639 UTC)", "(1639 UTC)"),
+    ("Kim (the leader) said so", "Kim (the leader)", "Kim (the leader)"),
+])
+def test_a_bracket_the_span_never_closes_is_cut_off(text, piece, kept):
+    from qa.candidates import trim_unclosed
+
+    start = text.index(piece)
+    s, e = trim_unclosed(text, start, start + len(piece))
+    assert text[s:e] == kept
+
+
+def test_another_article_gives_the_same_words_as_a_source_only_about_the_same_subject(embedder):
+    council = "The city council voted on Wednesday to close the central library, officials said."
+    final = "The football cup final was played on Wednesday in Madrid before 60,000 fans."
+    texts = {"council": council, "final": final, "vote": "The council said on Wednesday that the library vote had passed."}
+    passages = [passage(a, t) for a, t in texts.items()]
+    spans = [Span(i, t.index("Wednesday"), t.index("Wednesday") + 9, "Wednesday", 5.0 - i, 0.0)
+             for i, t in enumerate(texts.values())]
+    builder = CandidateBuilder(Calibration(), None, texts.__getitem__, embed=embedder.encode)
+    [cand] = builder.build(profile("When did the council vote to close the library?"), passages,
+                           ReaderOutput(spans, [0.0] * 3))
+    assert {c.article_id for c in cand.candidate.citations} == {"council", "vote"}

@@ -178,6 +178,14 @@ def test_a_definite_description_without_a_name_continues_the_topic():
     assert "Magnitogorsk" in resolve_query("What led to the explosion?", history)
 
 
+@pytest.mark.parametrize("question", ["How many people were on board?", "Who was aboard?"])
+def test_on_board_with_no_vehicle_continues_the_topic(question):
+    history = [turn("Where did the Iranian cargo plane crash?", answer="Karaj")]
+    assert is_follow_up(question)
+    assert "Iranian cargo plane" in resolve_query(question, history)
+    assert not is_follow_up("How many people were on board the Iranian cargo plane?")
+
+
 def test_an_answer_opening_with_an_article_is_not_taken_for_a_name():
     history = [turn("What led to the explosion in Magnitogorsk?", answer="A suspected gas leak")]
     assert "suspected" not in resolve_query("When did it happen?", history)
