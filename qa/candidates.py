@@ -289,6 +289,10 @@ class CandidateBuilder:
         """Whether the number of the span counts what the question counts (None: can't tell)."""
         counted = profile.counted
         span_text = best.span.text
+        if is_age_aside(best.passage.text, best.span.start, best.span.end) and not _ASKS_AGE.search(profile.question):
+            # "Wanjiru, 27, broke away": a person's age, in the news' own style, counts nothing
+            # else a question could ask about (how many seconds, runners or dollars).
+            return False
         if profile.money:
             # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
             # "12,000" near a question about payments is a count of something else.
@@ -418,7 +422,12 @@ def cuts_a_word(text: str, start: int, end: int) -> bool:
     # "2|:05:48".
     if after in ",.:" and text[end - 1].isdigit() and end + 1 < len(text) and text[end + 1].isdigit():
         return True
-    return before in ",.:" and text[start].isdigit() and start >= 2 and text[start - 2].isdigit()
+    if before in ",.:" and text[start].isdigit() and start >= 2 and text[start - 2].isdigit():
+        return True
+    # ... or the span takes the separator along: "2," or ",600" of "2,600".
+    if text[end - 1] in ",.:" and end >= 2 and text[end - 2].isdigit() and after.isdigit():
+        return True
+    return text[start] in ",.:" and before.isdigit() and start + 1 < len(text) and text[start + 1].isdigit()
 
 
 def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
@@ -435,10 +444,25 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_ASKS_AGE = re.compile(r"\bhow old\b|\bages?d?\b", re.IGNORECASE)
+_AGE_BEFORE = re.compile(r"\b[A-Z][\w'\u2019.-]*,\s*$")
+_AGE_AFTER = re.compile(r"\s*,")
+
+
+def is_age_aside(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a person's age set off after the name: "Wanjiru, 27,
+    broke away" (a bare number of one to three digits between commas, after a capitalised
+    word)."""
+    return (bool(re.fullmatch(r"\d{1,3}", text[start:end].strip()))
+            and bool(_AGE_BEFORE.search(text[max(0, start - 60):start]))
+            and bool(_AGE_AFTER.match(text, end)))
+
+
 def trim_unclosed(text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) without a bracket it opens and never closes, and what follows it: "10:39
     a.m. local time (1639" becomes "10:39 a.m. local time". A bracket closed and never opened
-    goes with what comes before it. The span stays as it is when nothing would be left."""
+    goes with what comes before it, and a curly quote at an edge with no partner goes. The span
+    stays as it is when nothing would be left."""
     span = text[start:end]
     opened = span.rfind("(")
     if opened > 0 and ")" not in span[opened:]:
@@ -452,6 +476,13 @@ def trim_unclosed(text: str, start: int, end: int) -> tuple[int, int]:
         kept = rest.lstrip(" ,;:-\u2013\u2014")
         if kept:
             start = end - len(kept)
+            span = kept
+    # A curly quote the span closes but never opens, or opens but never closes, is the edge of
+    # a quotation around it: "all available means\u201d" is "all available means".
+    if len(span) > 1 and span[-1] == "\u201d" and "\u201c" not in span:
+        end -= 1
+    elif len(span) > 1 and span[0] == "\u201c" and "\u201d" not in span:
+        start += 1
     return start, end
 
 

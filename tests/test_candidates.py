@@ -84,6 +84,9 @@ def test_question_names_absent_from_the_article_are_reported():
 @pytest.mark.parametrize(("text", "piece", "cut"), [
     ("shipped as many as 13,000 containers", "13", True),
     ("shipped as many as 13,000 containers", "13,000", False),
+    ("the first batch of 2,600 soldiers", "2,", True),
+    ("the first batch of 2,600 soldiers", ",600", True),
+    ("arrived in 2019, officials said", "2019,", False),
     ("a 1.5% rise", "1", True),
     ("a 1.5% rise", "1.5%", False),
     ("the Kyivstar network", "Kyiv", True),
@@ -236,6 +239,9 @@ def test_a_span_is_widened_to_the_whole_duration(text, piece, whole):
     ("began at 10:39 a.m. local time (1639 UTC) on Saturday", "UTC) on Saturday", "on Saturday"),
     ("began at 10:39 a.m. local time (1639 UTC) on Saturday", "(1639 UTC)", "(1639 UTC)"),
     ("Kim (the leader) said so", "Kim (the leader)", "Kim (the leader)"),
+    ("to use \u201call available means\u201d to respond", "all available means\u201d", "all available means"),
+    ("to use \u201call available means\u201d to respond", "\u201call available means", "all available means"),
+    ("to use \u201call available means\u201d to respond", "\u201call available means\u201d", "\u201call available means\u201d"),
 ])
 def test_a_bracket_the_span_never_closes_is_cut_off(text, piece, kept):
     from qa.candidates import trim_unclosed
@@ -256,3 +262,18 @@ def test_another_article_gives_the_same_words_as_a_source_only_about_the_same_su
     [cand] = builder.build(profile("When did the council vote to close the library?"), passages,
                            ReaderOutput(spans, [0.0] * 3))
     assert {c.article_id for c in cand.candidate.citations} == {"council", "vote"}
+
+
+def test_a_persons_age_set_off_after_the_name_counts_nothing_else():
+    from qa.candidates import is_age_aside
+
+    text = "Wanjiru, 27, broke away near the 35-kilometer mark. He won by 52 seconds, 7 clear of the pack."
+    age = text.index("27")
+    assert is_age_aside(text, age, age + 2)
+    assert not is_age_aside(text, text.index("52"), text.index("52") + 2)
+    assert not is_age_aside(text, text.index("7 clear"), text.index("7 clear") + 1)
+    race = passage(text=text)
+    for question, unit_miss in (("By how much did Wanjiru win?", True), ("How old is Wanjiru?", False)):
+        [cand] = CandidateBuilder(Calibration(), None, lambda _id: text).build(
+            profile(question), [race], ReaderOutput([Span(0, age, age + 2, "27", 5.0, 0.0)], [0.0]))
+        assert bool(cand.features.unit_miss) is unit_miss, question
