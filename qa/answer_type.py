@@ -346,8 +346,10 @@ def states_another_event(word: str, stems: set[str]) -> bool:
 
 
 def _verb_root(word: str) -> str:
+    # A noun made from the verb states the event too: "attendance was 61,450" for "attended",
+    # "the evacuation of 300" for "evacuated".
     word = word.lower()
-    for suffix in ("ing", "ed", "es", "s", "e"):
+    for suffix in ("ance", "ence", "ion", "ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) > len(suffix) + 3:
             return word[: -len(suffix)]
     return word

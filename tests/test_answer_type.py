@@ -114,3 +114,14 @@ def test_a_race_time_question_wants_a_duration():
 ])
 def test_a_person_is_a_name_or_a_noun_that_names_one(span, fit):
     assert fits(AnswerType.PERSON, span) is fit
+
+
+@pytest.mark.parametrize(("event", "text", "stated"), [
+    ("attended", "Attendance was given as 61,450 by the stadium operator.", True),
+    ("evacuated", "The evacuation of 300 residents began at noon.", True),
+    ("attended", "The stadium holds 61,450 people.", False),
+])
+def test_a_noun_made_from_the_verb_states_the_event(event, text, stated):
+    from qa.answer_type import states
+
+    assert states(event, word_stems(text)) is stated

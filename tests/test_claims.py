@@ -263,3 +263,34 @@ def test_qa_batch_rows_carry_the_claimant_and_statement_of_each_citation(trained
 def test_a_clock_time_is_not_cut_at_its_colons():
     text = "Tanaka finished second in 2:22:31 and Price was third in 2:24:02, the organisers said."
     assert find_claim(text, *at(text, "2:22:31")).statement.text.startswith("Tanaka finished second in 2:22:31")
+
+
+FIRE = """Fire at Ravensholm plastics factory: officials give conflicting death toll
+
+A fire that tore through the Kestrel Polymers plant on the outskirts of Ravensholm on Tuesday night has killed at least 14 people, according to the regional fire service, although other officials put the number of dead considerably higher.
+
+The blaze started at about 11:40 p.m. in a storage hall used for solvent drums, fire chief Miriam Okafor told reporters at a briefing on Wednesday morning.
+
+Okafor said that 14 bodies had been recovered from the wreckage and that 37 people had been taken to hospital, nine of them with severe burns. But the mayor of Ravensholm, Daniel Brandt, told the local broadcaster RTV that 21 workers had died, citing figures from the city's morgue. Brandt said the fire service figure did not include seven workers who died in hospital overnight.
+
+About 240 employees were working the night shift when the fire broke out, according to the company.
+"""
+
+
+@pytest.mark.reader
+def test_officials_who_disagree_on_a_figure_are_both_shown(trained_reader, tmp_path):
+    """A team-written article in the shape a new user's was: the fire service's 14 dead and the
+    mayor's 21 in the next sentences. The mayor's figure scores far under the report floor, but
+    it is the same count, as close to the question, from a claimant of its own."""
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "fire.txt").write_text(FIRE, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", reader_model=str(trained_reader)))
+    answer = assistant.ask("How many people died in the Ravensholm factory fire?")
+    figures = {answer.answer: answer.citations[0]} | {a.answer: a.citations[0] for a in answer.alternatives}
+    assert {"14", "21"} <= set(figures), figures
+    assert "Brandt" in figures["21"].claimant.text
+    assert not {"37", "240", "nine", "seven"} & set(figures)
