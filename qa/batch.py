@@ -12,7 +12,8 @@ In both, a question without an id of its own gets its number in the file: 1 for 
 question, counting non-blank lines (.txt) or non-blank rows under the header (.csv), so the
 same questions get the same ids in either format. Problems are reported by line number.
 - ``.jsonl``: one JSON object per line, either ``{"id", "question", "answers"?}`` or a
-  conversation ``{"id", "turns": [{"question", "answers"?}, ...]}`` whose turns are asked in order,
+  conversation ``{"id", "turns": [{"question", "answers"?}, ...]}`` (a turn may also be the
+  question alone, a string) whose turns are asked in order,
   each with the earlier turns as history; turn n gets the id ``<id>:<n>``. ``answers`` is a list
   of strings (or one string); an empty list means "the articles do not hold the answer", so
   qa should say so.
@@ -322,9 +323,12 @@ def _conversation(turns, conv_id: str, line_no: int) -> Iterator[BatchQuestion |
         yield Problem(line_no, "'turns' must be a non-empty list of {\"question\", \"answers\"?} objects")
         return
     for n, turn in enumerate(turns, start=1):
+        if isinstance(turn, str):
+            turn = {"question": turn}  # "turns": ["How many ...?", "And when?"]: questions alone
         question = turn.get("question") if isinstance(turn, dict) else None
         if not isinstance(question, str) or not question.strip():
-            yield Problem(line_no, f"turn {n}: no 'question' (a non-empty string); turn skipped")
+            yield Problem(line_no, f"turn {n}: neither a question (a non-empty string) nor an object with "
+                                   "'question'; turn skipped")
             continue
         try:
             answers = _answer_list(turn.get("answers"))

@@ -291,6 +291,15 @@ def test_conversation_turns_are_asked_in_order_with_history(tmp_path):
     assert [r["id"] for r in read_jsonl(tmp_path / "a.jsonl")] == ["c:1", "c:2", "x"]
 
 
+def test_a_conversation_turn_may_be_the_question_alone(tmp_path):
+    path = write(tmp_path / "q.jsonl", json.dumps(
+        {"id": "c", "turns": ["How many died?", {"question": "And when?", "answers": ["Monday"]}, 7]}) + "\n")
+    questions, problems = read_questions(path)
+    assert [(q.id, q.question) for q in questions] == [("c:1", "How many died?"), ("c:2", "And when?")]
+    assert [p.message for p in problems] == [
+        "turn 3: neither a question (a non-empty string) nor an object with 'question'; turn skipped"]
+
+
 def test_resuming_a_conversation_replays_earlier_turns_without_rewriting_them(tmp_path):
     path = write(tmp_path / "q.jsonl", json.dumps(
         {"id": "c", "turns": [{"question": "Who is Kim?"}, {"question": "And his aim?"}]}) + "\n")
