@@ -81,6 +81,7 @@ _PARTICIPLE = re.compile(
 # ", reported officials," (the verb before its subject).
 _INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
 
+_PERSONAL = {"he", "she", "they"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these",
              "those", "there", "some", "many", "most", "all", "one", "what"}
 _LEADING = re.compile(
@@ -122,7 +123,7 @@ def find_claim(text: str, start: int, end: int, source: str | None = None, date:
     are kept only when the claimant is None (the article's own voice).
     """
     sentence, previous = _sentences_around(text, start, end)
-    attributions = _attributions(text, sentence)
+    attributions = _attributions(text, sentence, previous)
     chosen = _choose(attributions, start, end)
     claimant = chosen.claimant if chosen else None
     if claimant is None and previous is not None and _HEDGE.search(text, sentence[0], sentence[1]):
@@ -197,9 +198,12 @@ def _sentences_around(text: str, start: int, end: int) -> tuple[tuple[int, int],
     return sentence, previous
 
 
-def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
+def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int] | None = None) -> list[_Attribution]:
     """Every attributed source in ``sentence``, in order; pronoun subjects ("it lists", "who
-    reported") stand for the source named before them in the sentence, or are dropped."""
+    reported") stand for the source named before them in the sentence or, for "he", "she" and
+    "they" with none there, for the last source of the ``previous`` sentence ("..., fire chief
+    Miriam Okafor told reporters. She said that 62 firefighters ..."); otherwise they are
+    dropped."""
     s0, s1 = sentence
     found: list[_Attribution] = []
     for m in _ACCORDING.finditer(text, s0, s1):
@@ -240,6 +244,8 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
         # ", officials said." and ", officials said on Sunday.": the sentence ends with the source.
         ends = re.match(r"\s*(?:(?:on|last|this|early|late|earlier|later)\s+\w+\s*|yesterday\s*|today\s*)?"
                         r"(?:[.;!?\u201d\"]|$)", follows)
+        if ends and re.match(r"\s*[\"\u201c]\w", follows):
+            ends = None  # 'He said "Guardrails can only take so much."': a quote opens, the statement follows
         if m.group() in _TRAILING_ONLY and not ends and not follows.lstrip().startswith(","):
             continue
         before = text[s0 : m.start()]
@@ -260,6 +266,8 @@ def _attributions(text: str, sentence: tuple[int, int]) -> list[_Attribution]:
             continue
         if claimant.text.lower() in _PRONOUNS:
             earlier = [a for a in found if a.claimant.end <= claimant.start]
+            if not earlier and previous is not None and claimant.text.lower() in _PERSONAL:
+                earlier = _attributions(text, previous)
             if not earlier:
                 continue
             claimant = earlier[-1].claimant

@@ -294,3 +294,17 @@ def test_officials_who_disagree_on_a_figure_are_both_shown(trained_reader, tmp_p
     assert {"14", "21"} <= set(figures), figures
     assert "Brandt" in figures["21"].claimant.text
     assert not {"37", "240", "nine", "seven"} & set(figures)
+
+
+def test_he_or_she_with_no_source_in_the_sentence_is_the_previous_sentences_source():
+    text = ("The blaze started at 11:40 p.m., fire chief Miriam Okafor told reporters. "
+            "She said that 62 firefighters were sent to the site.")
+    assert claimant_of(text, "62") == "fire chief Miriam Okafor"
+    alone = "The blaze started at 11:40 p.m. in a storage hall. She said that 62 firefighters were sent."
+    assert claimant_of(alone, "62") is None  # no source before it to stand for
+
+
+def test_a_quote_opening_after_the_verb_is_what_the_source_says():
+    text = ('Transportation official Troy Roberts said the road will be examined. '
+            'He said "Guardrails can only take 40 tonnes."')
+    assert claimant_of(text, "40") == "Transportation official Troy Roberts"
