@@ -133,7 +133,8 @@ def _answerability_section(folder: Path) -> list[str]:
             "ones (after Hu et al. 2019, Read + Verify, and Zhang et al. 2021, Retro-Reader). Below its floor, "
             "or with the best candidate under the candidate floor above, the reply is \"not in the articles\"; "
             "otherwise the answer is shown, tentative under the confident threshold. Other reports must reach "
-            "the candidate floor too.",
+            "the report floor (what the candidate floor would be with no verifier), or the candidate floor for "
+            "a figure another claimant gives in the answer's article (README, \"How confident is an answer?\").",
             "",
             f"- floor {verifier['floor']}; weights (standardised): "
             + ", ".join(f"{n} {w:+.2f}" for n, w in zip(verifier["features"], verifier["weights"])),
