@@ -283,9 +283,14 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
     containers of munitions has North Korea shipped to Russia?"), or () when there is none. A
     figure that answers the question is stated with it (or a word of its news group, `states`):
     1,500 troops that "have arrived" are not troops killed."""
-    if not counted:
-        return ()
     m = _HOW_MANY_AT.search(question)
+    if not counted:
+        # "And how many were injured?": nothing counted by name, but what happened is the news
+        # event right after "how many" (not "how much": "How much did it cost?" is answered by
+        # a sum stated in other words).
+        bare = re.match(r"\s*(?:(?:were|was|have|has|had|are|is)\s+)?(?:(?:been|also)\s+)*(\w+)",
+                        question[m.end():]) if m and re.search(r"\bhow\s+many\s*$", m.group(), re.I) else None
+        return (bare.group(1).lower(),) if bare and is_news_event(bare.group(1)) else ()
     rest = question[m.end():] if m else question
     # Skip the counted phrase, up to the counted noun ("North Korean troops").
     words = _WORDS.findall(rest)

@@ -125,3 +125,15 @@ def test_a_noun_made_from_the_verb_states_the_event(event, text, stated):
     from qa.answer_type import states
 
     assert states(event, word_stems(text)) is stated
+
+
+@pytest.mark.parametrize(("question", "event"), [
+    ("And how many were injured?", ("injured",)),
+    ("How many have been arrested so far?", ("arrested",)),
+    ("How many were there?", ()),
+    ("How much did it cost?", ()),  # a sum is stated in other words ("built for $1.2 billion")
+])
+def test_how_many_with_nothing_counted_takes_the_news_event_after_it(question, event):
+    from qa.answer_type import profile
+
+    assert profile(question).event == event
