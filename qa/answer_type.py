@@ -114,6 +114,9 @@ _PLACE_Q = re.compile(r"^\s*where\b|\bwhere (?:did|does|do|is|was|were|are|will|
                       r"continent|island|place|capital|location|area|territory|district|neighbou?rhood)\b",
                       re.IGNORECASE)
 _HOW_MANY_AT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+# "how many were (also) injured", "how many have been arrested": the word after the auxiliaries.
+_HOW_MANY_BARE = re.compile(
+    r"\bhow many\s+(?:(?:were|was|have|has|had|are|is)\s+)?(?:(?:been|also)\s+)*(\w+)", re.IGNORECASE)
 _MODIFIERS = frozenset("new total additional more other extra estimated approximately about around nearly "
                        "roughly current former young old active".split())
 _WORDS = re.compile(r"[\w'\u2019]+", re.UNICODE)
@@ -283,14 +286,13 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
     containers of munitions has North Korea shipped to Russia?"), or () when there is none. A
     figure that answers the question is stated with it (or a word of its news group, `states`):
     1,500 troops that "have arrived" are not troops killed."""
-    m = _HOW_MANY_AT.search(question)
     if not counted:
         # "And how many were injured?": nothing counted by name, but what happened is the news
         # event right after "how many" (not "how much": "How much did it cost?" is answered by
         # a sum stated in other words).
-        bare = re.match(r"\s*(?:(?:were|was|have|has|had|are|is)\s+)?(?:(?:been|also)\s+)*(\w+)",
-                        question[m.end():]) if m and re.search(r"\bhow\s+many\s*$", m.group(), re.I) else None
+        bare = _HOW_MANY_BARE.search(question)
         return (bare.group(1).lower(),) if bare and is_news_event(bare.group(1)) else ()
+    m = _HOW_MANY_AT.search(question)
     rest = question[m.end():] if m else question
     # Skip the counted phrase, up to the counted noun ("North Korean troops").
     words = _WORDS.findall(rest)

@@ -28,7 +28,7 @@ from qa.answer_type import AnswerType, time_frame
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate
-from qa.claims import find_claim, with_claims
+from qa.claims import Claim, find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
@@ -370,8 +370,10 @@ class Assistant:
                           score=best.score if best else 0.0, passages=retrieved,
                           best_guess=best.candidate if best else None, answerable=answerable,
                           unmentioned=best.unmentioned if best else ())
-        disputes = {id(c) for c in ranked[1:]
-                    if profile.answer_type is AnswerType.QUANTITY and self._disputes(snapshot, c, best, floor)}
+        disputes = set()
+        if profile.answer_type is AnswerType.QUANTITY:
+            answer_claimant = self._claimant(snapshot, best)
+            disputes = {id(c) for c in ranked[1:] if self._disputes(snapshot, c, best, answer_claimant, floor)}
         others = [c for c in ranked[1:] if id(c) in disputes or self._may_be_other_report(c, best, report_floor)]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
@@ -417,12 +419,13 @@ class Assistant:
         return not (c.names_missing and not best.names_missing)
 
     @staticmethod
-    def _disputes(snapshot: IndexSnapshot, c: ScoredCandidate, best: ScoredCandidate, floor: float) -> bool:
+    def _disputes(snapshot: IndexSnapshot, c: ScoredCandidate, best: ScoredCandidate,
+                  answer_claimant: str | None, floor: float) -> bool:
         """Whether figure ``c`` is another source's figure for what the answer counts: the
         candidate floor is enough for it (not the report floor) when it is read in the answer's
         article, its sentence is as close to the question as the answer's
         (`DISPUTE_SIMILARITY_RATIO`) and the article attributes it to a claimant of its own,
-        other than the answer's ("the mayor ... said that 21 workers
+        other than the answer's (``answer_claimant``, `_claimant`) ("the mayor ... said that 21 workers
         had died" beside the fire service's 14). Articles that disagree say who says what; a
         figure the article states in its own voice beside the answer is more often of another
         thing (measured on the Wikinews cases: 8 of 74 gained an unrelated other report when
@@ -434,22 +437,25 @@ class Assistant:
         if c.features.sentence_similarity < DISPUTE_SIMILARITY_RATIO * best.features.sentence_similarity:
             return False
         theirs = Assistant._claimant(snapshot, c)
-        return theirs is not None and theirs != Assistant._claimant(snapshot, best)
+        return theirs is not None and theirs != answer_claimant
+
+    @staticmethod
+    def _claim(snapshot: IndexSnapshot, c: ScoredCandidate) -> Claim:
+        """The claim (`qa.claims.find_claim`) of a candidate where it was read first."""
+        place = c.candidate.citations[0]
+        return find_claim(snapshot.article_text(place.article_id), place.start, place.end)
 
     @staticmethod
     def _claimant(snapshot: IndexSnapshot, c: ScoredCandidate) -> str | None:
-        """Who the article says states a candidate where it was read first (lower-cased), or None."""
-        place = c.candidate.citations[0]
-        claim = find_claim(snapshot.article_text(place.article_id), place.start, place.end)
-        return claim.claimant.text.lower() if claim.claimant else None
+        """Who the article says states a candidate (lower-cased), or None: its own voice."""
+        claimant = Assistant._claim(snapshot, c).claimant
+        return claimant.text.lower() if claimant else None
 
     @staticmethod
     def _frame(snapshot: IndexSnapshot, c: ScoredCandidate) -> str | None:
         """The `qa.answer_type.time_frame` of the clause stating a candidate (its claim's
-        statement, `qa.claims.find_claim`, where it was read first)."""
-        place = c.candidate.citations[0]
-        text = snapshot.article_text(place.article_id)
-        return time_frame(find_claim(text, place.start, place.end).statement.text)
+        statement)."""
+        return time_frame(Assistant._claim(snapshot, c).statement.text)
 
     def _builder(self, snapshot: IndexSnapshot) -> CandidateBuilder:
         return CandidateBuilder(self.reader.calibration, self.answerability, snapshot.article_text,

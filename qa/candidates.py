@@ -155,12 +155,14 @@ class CandidateBuilder:
         groups = sorted(groups, key=lambda g: -max(p.reader_confidence for p in g[1]))[:MAX_CANDIDATES]
         top_similarity = passages[0].similarity if passages else 0.0
         coverage = self._coverage(profile, passages)
-        closeness = dict(zip(
-            (id(p) for _key, places in groups for p in places),
-            self._closeness(profile.question, [p for _key, places in groups for p in places])))
+        groups = [sorted(places, key=lambda p: -p.reader_confidence) for _key, places in groups]
+        # Sentences to compare with the question: each candidate's best place, and its places in
+        # other articles (they must be about the question's subject to count).
+        measured = [p for places in groups for p in places
+                    if p is places[0] or p.article_id != places[0].article_id]
+        closeness = dict(zip(map(id, measured), self._closeness(profile.question, measured)))
         scored = []
-        for _key, places in groups:
-            places = sorted(places, key=lambda p: -p.reader_confidence)
+        for places in groups:
             best = places[0]
             sim = closeness[id(best)]
             # The same words in another article are the same answer only where that article says
