@@ -30,20 +30,28 @@ MAX_CLOSEST_PASSAGES = 3
 
 # The page's one script: a click on a "[n]" of a reply scrolls the sources panel to entry n and
 # makes it flash (the reply and the panel are re-rendered on every answer, so the handler is
-# delegated from the document rather than bound to the marks).
+# delegated from the document rather than bound to the marks). The panel shows the latest
+# answer's sources; the script keeps each panel it has shown, so an earlier reply's [n] brings
+# that reply's sources back first.
 SCRIPT = r"""
+var qaPanels = {};
+new MutationObserver(function () {
+  var panel = document.querySelector("#qa-sources .qa-sources[data-answer]");
+  if (panel) qaPanels[panel.getAttribute("data-answer")] = panel.outerHTML;
+}).observe(document.documentElement, {childList: true, subtree: true});
 document.addEventListener("click", function (event) {
   var ref = event.target.closest && event.target.closest("a.qa-ref, .qa-ref");
   if (!ref) return;
   // href "#qa-source-<answer key>-<n>" (the chat keeps hrefs, not data- attributes).
   var parts = (ref.getAttribute("href") || "").match(/^#qa-source-(?:([0-9a-f]+)-)?(\d+)$/) || [];
   var n = ref.getAttribute("data-ref") || parts[2];
-  // The panel holds the latest answer's sources: an earlier reply's [n] is not that entry.
   var panel = document.querySelector("#qa-sources .qa-sources");
   if (parts[1] && panel && panel.getAttribute("data-answer") !== parts[1]) {
+    // An earlier reply's [n]: its entry is in that reply's panel, not the latest one's.
     event.preventDefault();
     event.stopPropagation();
-    return;
+    if (!qaPanels[parts[1]]) return;
+    panel.outerHTML = qaPanels[parts[1]];
   }
   var entry = document.querySelector('#qa-sources [data-refs~="' + n + '"]');
   if (!entry) return;
@@ -259,7 +267,9 @@ def sources_html(answer: Answer | None) -> str:
     if answer is None:
         return '<div class="qa-sources"><p class="qa-muted">Sources of the latest answer appear here.</p></div>'
     key = answer_key(answer)
-    parts = [f'<div class="qa-sources" data-answer="{key}">']
+    # Which question these are the sources of: an earlier reply's [n] brings its panel back.
+    parts = [f'<div class="qa-sources" data-answer="{key}">'
+             f'<p class="qa-muted qa-sources-for">Sources for: {escape(_oneline(answer.question))}</p>']
     sources = number_sources(answer)
     if sources:
         for entry in source_entries(sources):

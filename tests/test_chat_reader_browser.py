@@ -95,18 +95,29 @@ def test_citation_marks_link_to_their_source_which_flashes(page):
     screenshot(page, "chat-reader-sources.png")
 
 
-def test_an_earlier_replys_mark_does_not_flash_the_latest_answers_source(page):
-    # The panel shows the latest answer's sources; entry [1] there is another answer's passage.
-    ask(page, "How many containers of munitions has North Korea shipped to Russia?")
+def test_an_earlier_replys_mark_brings_back_its_own_sources(page):
+    # The panel shows the latest answer's sources; entry [1] there is another answer's passage,
+    # so an earlier reply's [1] first puts that reply's sources back, then flashes its entry.
+    first_question = "How many containers of munitions has North Korea shipped to Russia?"
+    ask(page, first_question)
     reply = ask(page, "When will the North Korean troops be ready?")
     assert reply["answer"], reply["text"]
+    panel = page.locator("#qa-sources .qa-sources-for")
+    assert "When will" in panel.inner_text()
     first = page.locator("#qa-chat .qa-reply").first.locator("a.qa-ref").first
+    number = first.get_attribute("href").rsplit("-", 1)[-1]
     first.click()
-    page.wait_for_timeout(700)
-    assert page.locator("#qa-sources .qa-flash").count() == 0
+    page.wait_for_function(
+        "n => document.querySelector(`#qa-sources [data-refs~=\"${n}\"]`)?.classList.contains('qa-flash')",
+        arg=number, timeout=5_000,
+    )
+    assert first_question in panel.inner_text()
+    assert "13,000" in page.locator("#qa-sources .qa-flash").inner_text()
+    screenshot(page, "chat-reader-earlier-sources.png")
     latest = page.locator("#qa-chat .qa-reply").last.locator("a.qa-ref").first
     latest.click()
     page.wait_for_function("() => document.querySelectorAll('#qa-sources .qa-flash').length > 0", timeout=5_000)
+    assert "When will" in panel.inner_text()
 
 
 def test_not_found_lists_each_closest_passage_once_with_its_paragraph(page):
