@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -72,6 +73,8 @@ class IndexJob:
     skipped: list = field(default_factory=list)  # (file, reason) the last update could not index
     finished: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
+    assistant: Any = None  # set by `run`: whose index the summary is of
+    generation: str | None = None  # the index generation the summary describes
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = stage, done, total
@@ -82,8 +85,23 @@ class IndexJob:
         if self.error:
             return f"⚠ {self.error}"
         if self.finished.is_set():
+            current = self._current_index()
+            if current is not None and self.generation and current.get("generation") != self.generation:
+                # Another process (`qa index`, another server) committed a newer index since.
+                return index_state(current)
             return self.summary.split("\n", 1)[0]
         return f"Building the index: {self.progress_text()}"
+
+    def _current_index(self) -> dict | None:
+        """The manifest of the index questions are answered from now (None: not known)."""
+        from qa.errors import QAError
+
+        if self.assistant is None:
+            return None
+        try:
+            return self.assistant.snapshot().manifest
+        except QAError:
+            return None
 
     def progress_text(self) -> str:
         """``embedding passages 384/1,200 (32%), 12 s``."""
@@ -98,10 +116,13 @@ class IndexJob:
     def record(self, report) -> None:
         """An index update succeeded: show its summary, offer its skipped files for removal."""
         self.summary, self.error, self.skipped = report.summary(), "", list(report.skipped)
+        current = self._current_index()
+        self.generation = current.get("generation") if current else None
 
     def run(self, assistant) -> None:
         from qa.errors import QAError
 
+        self.assistant = assistant
         try:
             report = assistant.index(progress=self.progress)
             self.record(report)
@@ -119,6 +140,18 @@ class IndexJob:
                 raise
         finally:
             self.finished.set()
+
+
+# How often the page asks whether the index changed, once it is built (seconds).
+POLL_SECONDS = 5.0
+
+
+def index_state(manifest: dict) -> str:
+    """One line on an index that another process updated: what it holds and when."""
+    articles, chunks = len(manifest.get("articles", {})), manifest.get("chunks", 0)
+    updated = str(manifest.get("updated", "")).replace("T", " ")[:16]
+    return (f"Index: {articles} article{'s' if articles != 1 else ''}, {chunks} chunk{'s' if chunks != 1 else ''}; "
+            f"updated {updated} UTC by another process (qa index or another server).")
 
 
 @dataclass
@@ -268,12 +301,18 @@ def build_app(assistant, job: IndexJob):
         return (gr.Dropdown(choices=[(f"{a.title} ({a.date or 'no date'})", a.id) for a in infos]),
                 gr.Dropdown(choices=[("any source", "")] + [(x, x) for x in source_names(infos)]))
 
-    def poll_index():
-        done = job.finished.is_set()
-        if done:
-            return (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
-                    gr.Timer(active=False), *scope_choices())
-        return index_status(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    def poll_index(shown: str):
+        """Every second while the index builds, then every few seconds: another process (``qa
+        index``, another server) may commit a newer index, and the status line and the articles
+        must say so. Lists are re-rendered only when the status line changes (``shown``: what
+        this page shows), so a choice being made in them is not reset."""
+        status = index_status()
+        if not job.finished.is_set():
+            return status, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), shown
+        if status == shown:
+            return gr.skip(), gr.skip(), gr.skip(), gr.Timer(POLL_SECONDS), gr.skip(), gr.skip(), shown
+        return (status, article_table(), gr.Dropdown(choices=article_choices()), gr.Timer(POLL_SECONDS),
+                *scope_choices(), status)
 
     with gr.Blocks(title="qa", analytics_enabled=False) as demo:
         conv = gr.State(Conversation())
@@ -327,7 +366,8 @@ def build_app(assistant, job: IndexJob):
                 to_remove = gr.Dropdown(label="Article to remove", choices=[], elem_id="qa-remove-choice",
                                         scale=4)
                 remove_btn = gr.Button("Remove", variant="stop", elem_id="qa-remove", scale=1)
-        timer = gr.Timer(1.0, active=not job.finished.is_set())
+        timer = gr.Timer(1.0 if not job.finished.is_set() else POLL_SECONDS)
+        shown_status = gr.State("")
 
         ask_events = [question.submit, ask_btn.click]
         for event in ask_events:
@@ -340,10 +380,12 @@ def build_app(assistant, job: IndexJob):
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
         files.upload(upload, [files], [upload_note, files, articles, to_remove, status, scope_articles, scope_source])
         remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])
-        timer.tick(poll_index, None, [status, articles, to_remove, timer, scope_articles, scope_source], queue=False)
+        timer.tick(poll_index, [shown_status],
+                   [status, articles, to_remove, timer, scope_articles, scope_source, shown_status], queue=False)
         demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
-                           *(scope_choices() if job.finished.is_set() else (gr.skip(), gr.skip()))),
-                  None, [status, articles, to_remove, scope_articles, scope_source], queue=False)
+                           *(scope_choices() if job.finished.is_set() else (gr.skip(), gr.skip())),
+                           index_status() if job.finished.is_set() else ""),
+                  None, [status, articles, to_remove, scope_articles, scope_source, shown_status], queue=False)
     return demo
 
 

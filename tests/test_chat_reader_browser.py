@@ -39,8 +39,9 @@ WIRE = [
 
 
 @pytest.fixture(scope="module")
-def reader_url(tmp_path_factory, trained_reader):
-    """app.py over the sample article, two wire reports and one file it cannot index."""
+def reader_app(tmp_path_factory, trained_reader):
+    """app.py over the sample article, two wire reports and one file it cannot index; yields
+    (its URL, the corpus folder, the index folder)."""
     work = tmp_path_factory.mktemp("chat-reader")
     corpus = work / "corpus"
     corpus.mkdir()
@@ -48,7 +49,12 @@ def reader_url(tmp_path_factory, trained_reader):
     (corpus / "wire.jsonl").write_text("".join(json.dumps(r) + "\n" for r in WIRE))
     (corpus / "broken.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     with running_app(corpus, work / "index", trained_reader, work, START_TIMEOUT_S) as (url, _log):
-        yield url
+        yield url, corpus, work / "index"
+
+
+@pytest.fixture(scope="module")
+def reader_url(reader_app):
+    return reader_app[0]
 
 
 def open_page(browser, url, wait_for_index: bool = True):
@@ -215,3 +221,29 @@ def test_a_changed_file_of_the_same_name_is_kept_as_a_new_version_and_said_so(pa
     assert f"A different file named {SAMPLE_ARTICLE.name} is already in the articles" in note, note
     assert "north-korean-troops-russia-2.txt" in note
     assert "North Korean troops: an update" in page.inner_text("#qa-article-list")
+
+
+def test_the_status_line_and_articles_follow_an_index_another_process_updated(page, reader_app, tmp_path):
+    """`qa index` run beside the server (a new file put in corpus/ by hand): within a few
+    polls the page's status line says the index was updated elsewhere, the articles panel lists
+    the new article, and /api/health says the same."""
+    import subprocess
+    import urllib.request
+
+    from tests.test_index_sharing import process_env, qa_command
+
+    url, corpus, index_dir = reader_app
+    (corpus / "harbour.txt").write_text("Harbour reopens after storm\n\nThe harbour of Nakhodka reopened on Monday.\n")
+    done = subprocess.run(qa_command("index", "--corpus", str(corpus), "--index", str(index_dir)), cwd=tmp_path,
+                          env=process_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    page.wait_for_function(
+        "() => document.querySelector('#qa-index-status').innerText.includes('by another process')", timeout=30_000)
+    page.locator("#qa-articles-panel").get_by_text("Articles").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#qa-article-list').innerText.includes('Harbour reopens after storm')",
+        timeout=15_000)
+    screenshot(page, "chat-reader-index-elsewhere.png")
+    with urllib.request.urlopen(url + "api/health", timeout=30) as response:
+        health = json.loads(response.read())
+    assert health["status"] == "ready" and "by another process" in health["index"], health
