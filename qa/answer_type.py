@@ -71,6 +71,23 @@ _PERSON_NOUN = re.compile(
     r"officer|officers|soldier|soldiers|doctor|doctors|nurse|nurses|official|officials|"
     r"police|spokesman|spokeswoman|spokesperson|minister|president|mayor|governor)\b",
     re.IGNORECASE)
+# Kinds of people a question counts that news often counts as "people" ("23 people were
+# arrested" for "How many fans were arrested?").
+_PEOPLE_KINDS = frozenset("""
+fan fans supporter supporters spectator spectators protester protesters protestor protestors demonstrator
+demonstrators migrant migrants refugee refugees civilian civilians employee employees staff voter voters
+player players athlete athletes runner runners pilgrim pilgrims tourist tourists visitor visitors patient
+patients inmate inmates prisoner prisoners hostage hostages detainee detainees troop troops member members
+citizen citizens journalist journalists miner miners crew guest guests shopper shoppers customer customers
+worshipper worshippers casualties
+""".split())
+
+
+def names_people(noun: str) -> bool:
+    """Whether a counted noun is a kind of people ("fans", "workers", "passengers")."""
+    return noun.lower() in _PEOPLE_KINDS or bool(_PERSON_NOUN.fullmatch(noun))
+
+
 _DATELINE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d{{1,4}}(?:st|nd|rd|th)?)", re.IGNORECASE)
 
 
@@ -145,6 +162,9 @@ class QuestionProfile:
     # A "how many" question's `time_frame` ("have already arrived": actual; "could eventually be
     # sent": prospective), None for other questions or when it does not say.
     frame: str | None = None
+    # "Who said guardrails can only take so much?": the content words of what the question says
+    # was said (`attributed_terms`); empty when it does not ask who said something.
+    attributed: tuple[str, ...] = ()
 
 
 def profile(question: str) -> QuestionProfile:
@@ -155,7 +175,8 @@ def profile(question: str) -> QuestionProfile:
     how_many = _HOW_MANY_AT.search(question)
     return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
                            event_terms(question, names, counted), asks_money(question),
-                           time_frame(question[how_many.end():]) if how_many else None)
+                           time_frame(question[how_many.end():]) if how_many else None,
+                           attributed_terms(question))
 
 
 _MONEY_Q = re.compile(
@@ -190,6 +211,25 @@ def time_frame(text: str) -> str | None:
     if _ACTUAL.search(text):
         return "actual"
     return None
+
+
+# "Who said ...", "Which official warned that ...", "According to whom ...": the question asks for
+# the source of a statement (the verbs of `qa.claims`' attributions that a question uses).
+_SOURCE_Q = re.compile(
+    r"^\s*(?:(?:who\s+|which\s+(?:[\w-]+\s+){1,3}?)(?:(?:has|had|have|first|also|later|then)\s+)*"
+    r"(?:said|says|told|tells|claimed|claims|estimated|estimates|announced|announces|stated|states|warned|warns"
+    r"|insisted|insists|described|describes|predicted|predicts|suggested|suggests|alleged|alleges|confirmed"
+    r"|confirms|revealed|reveals|reported|reports|wrote|writes|declared|declares)"
+    r"|according\s+to\s+(?:whom|who|which\s+[\w-]+))\b(?:\s+that)?",
+    re.IGNORECASE,
+)
+
+
+def attributed_terms(question: str) -> tuple[str, ...]:
+    """The content words of the statement whose source ``question`` asks for ("Who said
+    guardrails can only take so much?" -> ("guardrails", "take")); () when it asks no source."""
+    m = _SOURCE_Q.match(question)
+    return content_terms(question[m.end():]) if m else ()
 
 
 def asks_money(question: str) -> bool:
@@ -274,6 +314,12 @@ def content_terms(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+# Verbs that say a count belongs to someone, not that anything happened ("How many votes did she
+# get?", "How many seats do the Greens hold?"): no event for a figure's sentence to state.
+_LIGHT_VERBS = frozenset("""
+get gets got gotten getting receive receives received receiving have has had having hold holds held
+holding take takes took taken obtain obtains obtained gain gains gained secure secures secured
+""".split())
 _ADVERBS = frozenset("""
 already currently eventually recently reportedly still now far yet ever initially first last total
 overall approximately nearly around roughly almost far so
@@ -294,13 +340,16 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
         return (bare.group(1).lower(),) if bare and is_news_event(bare.group(1)) else ()
     m = _HOW_MANY_AT.search(question)
     rest = question[m.end():] if m else question
+    # A follow-up's search query carries earlier turns' words after the question mark ("How many
+    # votes did she get? Sofia Marchetti Harwick mayoral election"): not what happened.
+    rest = rest.split("?", 1)[0]
     # Skip the counted phrase, up to the counted noun ("North Korean troops").
     words = _WORDS.findall(rest)
     start = next((i + 1 for i, w in enumerate(words) if w.lower() == counted), 0)
     lowered = {n.lower() for n in names}
     after = [w.lower() for w in words[start:]
              if w.lower() not in STOPWORDS and w.lower() not in lowered and w.lower() not in _ADVERBS
-             and not w[:1].isupper() and not any(c.isdigit() for c in w)]
+             and w.lower() not in _LIGHT_VERBS and not w[:1].isupper() and not any(c.isdigit() for c in w)]
     verbs = [w for w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
     return tuple((verbs or after)[:1])
 

@@ -24,11 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
-from qa.answer_type import AnswerType, time_frame
+from qa.answer_type import AnswerType, stem, time_frame
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
 from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate
-from qa.claims import Claim, find_claim, with_claims
+from qa.claims import Claim, attributed_share, find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
@@ -330,7 +330,9 @@ class Assistant:
         floor, threshold = self.no_answer_threshold, self.confident_threshold
         # An answer from an article that mentions what the question names (its places, people,
         # years) ranks above one from an article that does not: that one is about another event.
-        ranked.sort(key=lambda c: (c.score >= floor and not c.names_missing, c.score), reverse=True)
+        said = self._said_by(snapshot, profile.attributed, ranked, floor)
+        ranked.sort(key=lambda c: (c.score >= floor and not c.names_missing, said.get(id(c), 0.0), c.score),
+                    reverse=True)
         texts: dict[str, str] = {}
 
         def paragraph(p: Passage) -> int:
@@ -375,6 +377,8 @@ class Assistant:
             answer_claimant = self._claimant(snapshot, best)
             disputes = {id(c) for c in ranked[1:] if self._disputes(snapshot, c, best, answer_claimant, floor)}
         others = [c for c in ranked[1:] if id(c) in disputes or self._may_be_other_report(c, best, report_floor)]
+        if said:  # "Who said X?": another report is another source of X, not any other name
+            others = [c for c in others if id(c) in said]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
         others = [c for c in others
@@ -407,6 +411,28 @@ class Assistant:
             tentative=best.score < threshold or best.names_missing, unmentioned=best.unmentioned,
             answerable=answerable,
         )
+
+    @staticmethod
+    def _said_by(snapshot: IndexSnapshot, attributed: Sequence[str], ranked: list[ScoredCandidate],
+                 floor: float) -> dict[int, float]:
+        """For "Who said X?" (``attributed``: the words of X): id of each candidate above
+        ``floor`` that the article names as the source of a sentence stating at least half of X
+        -> that share (`qa.claims.attributed_share`). Such a candidate goes first: the reader
+        tends to pick the name next to the quote ("Another eyewitness, Nicole Towarek, ...")
+        over the one it is attributed to ("Troy Roberts said ... . He said \"Guardrails can only
+        take so much.\"")."""
+        if not attributed:
+            return {}
+        stems = {stem(t) for t in attributed}
+        said = {}
+        for c in ranked:
+            if c.score < floor:
+                continue
+            place = c.candidate.citations[0]
+            share = attributed_share(snapshot.article_text(place.article_id), place.start, place.end, stems)
+            if share >= 0.5:
+                said[id(c)] = share
+        return said
 
     @staticmethod
     def _may_be_other_report(c: ScoredCandidate, best: ScoredCandidate, floor: float) -> bool:

@@ -33,6 +33,7 @@ from qa.answer_type import (
     is_dateline,
     is_news_event,
     mentions,
+    names_people,
     states,
     states_another_event,
     stem,
@@ -148,9 +149,13 @@ class CandidateBuilder:
         self._context_word_stems: dict[tuple[str, int, int], set[str]] = {}
         self._related = related
         self._embed = embed
+        self._attributed = False
 
     def build(self, profile: QuestionProfile, passages: Sequence[Passage], output: ReaderOutput) -> list[ScoredCandidate]:
         """Distinct candidates (at most `MAX_CANDIDATES`, the reader's best), most probable first."""
+        # Contexts are cached per builder, which serves one question (and its as-typed form,
+        # which asks the same).
+        self._attributed = bool(profile.attributed)
         groups = self._group(passages, output)
         groups = sorted(groups, key=lambda g: -max(p.reader_confidence for p in g[1]))[:MAX_CANDIDATES]
         top_similarity = passages[0].similarity if passages else 0.0
@@ -329,6 +334,13 @@ class CandidateBuilder:
             return self._related(counted, context) >= UNIT_SIMILARITY
         if stem(counted) in {stem(n) for n in nouns}:
             return True
+        if nouns[0].lower() in _ANY_PEOPLE and names_people(counted) and profile.event:
+            # "23 people were arrested" may be the fans asked about when it says that happened
+            # to them ("How many fans were arrested?"); "20,000 people watched" is not officers
+            # on duty.
+            clause = re.split(r"[,;.]\s", best.passage.text[best.span.end : best.span.end + 120], maxsplit=1)[0]
+            if all(states(w, word_stems(clause)) for w in profile.event):
+                return None
         if self._related is None:
             return False
         return self._related(counted, nouns) >= UNIT_SIMILARITY
@@ -347,12 +359,15 @@ class CandidateBuilder:
 
     def _context(self, best: Place) -> str:
         """The sentence a candidate was read in, with the sentence before it (where a figure's
-        subject often is: "... 1,500 troops have arrived. The number could rise to 12,000.")."""
+        subject often is: "... 1,500 troops have arrived. The number could rise to 12,000.").
+        For "Who said X?" also the sentence after it: a source's words often follow their name
+        ("Troy Roberts said ... . He said \"Guardrails can only take so much.\"")."""
         key = (best.article_id, *best.sentence)
         if key not in self._contexts:
             text = self._text(best.article_id)
-            self._contexts[key] = (_previous_sentence(text, best.sentence[0]) + " "
-                                   + text[best.sentence[0] : best.sentence[1]]).strip()
+            after = _next_sentence(text, best.sentence[1]) if self._attributed else ""
+            self._contexts[key] = " ".join((_previous_sentence(text, best.sentence[0]),
+                                            text[best.sentence[0] : best.sentence[1]], after)).strip()
         return self._contexts[key]
 
     def _context_stems(self, best: Place) -> set[str]:
@@ -564,6 +579,15 @@ def _previous_sentence(text: str, start: int) -> str:
         return ""
     s, e = spans[-1]
     return text[lo + s : lo + e]
+
+
+def _next_sentence(text: str, end: int) -> str:
+    """The sentence after the one that ends at ``end``."""
+    spans = sentence_spans(text[end : end + 600])
+    if not spans:
+        return ""
+    s, e = spans[0]
+    return text[end + s : end + e]
 
 
 def _share(terms: Sequence[str], words: set[str]) -> float:

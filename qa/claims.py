@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from qa.answer import Answer, Candidate, Citation, Span
+from qa.answer_type import stem
 from qa.chunking import sentence_spans
 
 
@@ -126,7 +127,10 @@ def find_claim(text: str, start: int, end: int, source: str | None = None, date:
     attributions = _attributions(text, sentence, previous)
     chosen = _choose(attributions, start, end)
     claimant = chosen.claimant if chosen else None
-    if claimant is None and previous is not None and _HEDGE.search(text, sentence[0], sentence[1]):
+    # An answer that is itself the source ("Who said ...?" -> "Troy Roberts said ...") is what
+    # the article says in its own voice: no claimant, and none carried from the sentence before.
+    if (claimant is None and not _in_a_source(attributions, start) and previous is not None
+            and _HEDGE.search(text, sentence[0], sentence[1])):
         # "Budanov said that these forces are expected ... . The first batch of 2,600 is set to
         # arrive ...": a hedged sentence with no source of its own continues the one before.
         carried = [a for a in _attributions(text, previous) if a.scope in ("after", "all")]
@@ -181,6 +185,41 @@ def statement_text(c: Citation, mark: tuple[str, str] = ("[", "]")) -> str | Non
 def find_claimant(text: str, start: int, end: int) -> Span | None:
     """Just the claimant of ``text[start:end]`` (see `find_claim`)."""
     return find_claim(text, start, end).claimant
+
+
+def _in_a_source(attributions: list[_Attribution], start: int) -> bool:
+    return any(a.claimant.start <= start < a.claimant.end for a in attributions)
+
+
+_WORD = re.compile(r"[\w'\u2019]+")
+
+
+def attributed_share(text: str, start: int, end: int, stems: set[str]) -> float:
+    """How much of a statement the article attributes to ``text[start:end]``: the largest share
+    of ``stems`` (see `qa.answer_type.stem`) found in a sentence whose claimant (`find_claim`)
+    is that span, its own sentence or the next one (a source's next sentence often goes on
+    "He said ..."). 0.0 when the span is the claimant of neither, or ``stems`` is empty.
+
+    For "Who said X?" questions: the reader often picks the name beside the quote rather than
+    the one the quote is attributed to.
+    """
+    if not stems:
+        return 0.0
+    lo = max(0, start - 1500)
+    spans = [(lo + a, lo + b) for a, b in sentence_spans(text[lo : min(len(text), end + 1500)])]
+    k = next((i for i, (a, b) in enumerate(spans) if a <= start < b), None)
+    if k is None:
+        return 0.0
+    best = 0.0
+    for a, b in spans[k : k + 2]:
+        found = [m for m in _WORD.finditer(text, a, b) if stem(m.group().replace("\u2019", "'")) in stems]
+        share = len({stem(m.group().replace("\u2019", "'")) for m in found}) / len(stems)
+        if not found or share <= best:
+            continue
+        claimant = find_claim(text, found[0].start(), found[-1].end()).claimant
+        if claimant is not None and claimant.start < end and start < claimant.end:
+            best = share
+    return best
 
 
 def _sentences_around(text: str, start: int, end: int) -> tuple[tuple[int, int], tuple[int, int] | None]:
@@ -277,6 +316,8 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
         comma_before = text[s0 : claimant.start].rstrip().endswith((",", "\u201d", '"'))
         if ends or (told_object and re.match(r"\s*[.;]|\s*$", follows[told_object.end():])):
             scope = "before"
+        elif comma_before and _trailing_circumstances(follows):
+            scope = "before"  # ", X told reporters at a briefing on Wednesday morning."
         elif (comma_after or told_object) and comma_before:
             scope = "all"  # ", officials said," / ", officials told state media,"
         else:
@@ -285,6 +326,21 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
         verb_end = m.start() + len(m.group().split()[0]) if m.group().lower().startswith("put") else m.end()
         found.append(_Attribution(claimant, (m.start(), verb_end), scope))
     return sorted(found, key=lambda a: a.trigger[0])
+
+
+# What may follow a trailing source's verb up to the sentence's end: whom they told, then where,
+# when or how ("told reporters at a briefing on Wednesday morning", "said in a statement").
+_CIRCUMSTANCES = re.compile(
+    r"\s*(?:(?:reporters|journalists|the\s+[\w-]+(?:\s+[\w-]+)?|(?:[A-Z][\w.&-]*\s+)*[A-Z][\w.&-]*)\s+)?"
+    r"((?:at|on|in|during|after|via|through|over)\s[^,;:\"\u201c\u201d]{1,60}?)\s*(?:[.;!?]\s*)?$"
+)
+
+
+def _trailing_circumstances(follows: str) -> bool:
+    """Whether ``follows`` (after a verb, to the sentence's end) only says to whom, where, when
+    or how something was said: no clause of its own."""
+    m = _CIRCUMSTANCES.match(follows)
+    return bool(m) and not _FINITE.search(m.group(1)) and not re.search(r"\bthat\b", m.group(1))
 
 
 def _choose(attributions: list[_Attribution], start: int, end: int) -> _Attribution | None:

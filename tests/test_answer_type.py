@@ -2,7 +2,16 @@
 
 import pytest
 
-from qa.answer_type import AnswerType, counted_noun, expected_type, fits, mentions, named_terms, word_stems
+from qa.answer_type import (
+    AnswerType,
+    attributed_terms,
+    counted_noun,
+    expected_type,
+    fits,
+    mentions,
+    named_terms,
+    word_stems,
+)
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -70,6 +79,11 @@ def test_event_words_are_what_happened_to_the_counted_thing():
     assert profile("How many North Korean troops have been killed in Ukraine?").event == ("killed",)
     assert profile("How many North Korean troops have already arrived in Russia?").event == ("arrived",)
     assert profile("When will they be ready?").event == ()  # not a "how many" question
+    # Whose the count is, not what happened: "Marchetti won 48,312 votes" answers "get".
+    assert profile("How many votes did she get?").event == ()
+    assert profile("How many seats do the Greens hold?").event == ()
+    # A follow-up's carried-over words (after the question mark) are not the event.
+    assert profile("How many votes did she get? Sofia Marchetti Harwick mayoral election").event == ()
 
 
 def test_an_event_is_stated_in_its_own_words_or_a_news_synonym():
@@ -137,3 +151,16 @@ def test_how_many_with_nothing_counted_takes_the_news_event_after_it(question, e
     from qa.answer_type import profile
 
     assert profile(question).event == event
+
+
+@pytest.mark.parametrize("question, terms", [
+    ("Who said guardrails can only take so much?", ("guardrails", "take")),
+    ("Which official warned that the dam could fail?", ("dam", "fail")),
+    ("Who first reported the outbreak?", ("outbreak",)),
+    ("According to whom did 1,500 troops arrive?", ("1", "500", "troops", "arrive")),
+    ("Who is the suspect in the shooting?", ()),  # asks for a person, not for a source
+    ("Who was told to leave the building?", ()),
+    ("Who said so?", ()),  # a follow-up (qa.followup), nothing stated to look for
+])
+def test_a_who_said_question_gives_the_words_of_the_statement(question, terms):
+    assert attributed_terms(question) == terms

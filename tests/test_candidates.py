@@ -74,6 +74,14 @@ def test_any_count_of_people_may_answer_how_many_people():
     assert cands[0].features.unit_miss == 0.0
 
 
+def test_a_count_of_people_may_be_the_kind_of_people_asked_about_if_it_says_what_happened():
+    text = ("Police said about 4,000 fans without tickets had gathered outside the stadium, and that 23 "
+            "people were arrested after scuffles near the east gate.")
+    assert build_on(text, "How many fans were arrested?", ["23", "4,000"])["23"].features.unit_miss == 0.0
+    # 23 people arrested are not fans injured
+    assert build_on(text, "How many fans were injured?", ["23"])["23"].features.unit_miss == 1.0
+
+
 def test_question_names_absent_from_the_article_are_reported():
     cands = build("How many people watched the fireworks in Lisbon in 2019?", [span("20,000", 5.0)])
     assert cands[0].unmentioned == ("Lisbon", "2019") and cands[0].features.names_missing == 1.0

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from qa.answer import Answer, Candidate, Citation
-from qa.claims import find_claim, find_claimant, with_claims
+from qa.answer_type import stem
+from qa.claims import attributed_share, find_claim, find_claimant, with_claims
 from qa.cli import render_answer
 from qa.corpus import read_file
 from qa.render import reply_html, sources_html
@@ -86,6 +87,10 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
      "Reese"),
     ("Tornadoes killed at least nine people, state and local officials said on Sunday.", "nine",
      "state and local officials"),
+    ("The blaze started at about 11:40 p.m. in a storage hall, fire chief Miriam Okafor told reporters at a "
+     "briefing on Wednesday morning.", "11:40 p.m.", "fire chief Miriam Okafor"),
+    ("The plant had 240 workers on the night shift, the company said in a statement on Wednesday.", "240",
+     "the company"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
@@ -96,6 +101,7 @@ def test_attribution_patterns(sentence, answer, claimant):
     ("He announced his 2020 candidacy in 2013 during a jailhouse interview.", "2013"),
     ("Of the 2.8 million who voted, 85% were in favour and the government announced a new region.", "2.8 million"),
     ("The $1.5 million bridge opened on Monday, saying much about the town.", "$1.5 million"),
+    ("The blaze started at 11:40 p.m., and Okafor said in 2019 the plant lost 40 workers.", "11:40 p.m."),
 ])
 def test_no_source_is_invented_for_the_publications_own_statements(sentence, answer):
     assert claimant_of(sentence, answer) is None
@@ -308,3 +314,41 @@ def test_a_quote_opening_after_the_verb_is_what_the_source_says():
     text = ('Transportation official Troy Roberts said the road will be examined. '
             'He said "Guardrails can only take 40 tonnes."')
     assert claimant_of(text, "40") == "Transportation official Troy Roberts"
+
+
+GUARDRAILS = ("Another eyewitness, Nicole Towarek, described extensive tire marks and \"insane\" heat. "
+              "Transportation official Troy Roberts said the road will be examined as part of investigations. "
+              'He said "Guardrails can only take so much."')
+
+
+def test_a_source_is_credited_with_what_its_next_sentence_says_he_said():
+    stems = {stem(w) for w in ("guardrails", "take")}
+    assert attributed_share(GUARDRAILS, *at(GUARDRAILS, "Troy Roberts"), stems) == 1.0
+    assert attributed_share(GUARDRAILS, *at(GUARDRAILS, "Nicole Towarek"), stems) == 0.0  # the sentence before
+
+
+def test_an_answer_that_is_the_source_itself_is_the_articles_own_voice():
+    # Not the eyewitness of the sentence before, carried over by the hedge "will".
+    assert claimant_of(GUARDRAILS, "Troy Roberts") is None
+
+
+CRASH = """Bus leaves Route 9 near Halvorsen; county to examine the bend
+
+Two passengers were hurt when a tour bus left Route 9 near Halvorsen on Sunday afternoon.
+
+Another witness, Maria Lindqvist, described long skid marks and a strong smell of burning rubber. County road engineer Paul Okonkwo said on Monday the bend itself will be examined as part of the inquiry. He said "Barriers can only hold so much weight." The barrier would be replaced within a month, Okonkwo said.
+"""
+
+
+@pytest.mark.reader
+def test_who_said_a_quote_is_answered_with_its_source_not_the_name_beside_it(trained_reader, tmp_path):
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "crash.txt").write_text(CRASH, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", reader_model=str(trained_reader)))
+    answer = assistant.ask("Who said barriers can only hold so much weight?")
+    assert answer.found and "Okonkwo" in answer.answer, answer
+    assert not any("Lindqvist" in a.answer for a in answer.alternatives)
