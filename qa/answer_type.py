@@ -133,7 +133,8 @@ _PLACE_Q = re.compile(r"^\s*where\b|\bwhere (?:did|does|do|is|was|were|are|will|
 _HOW_MANY_AT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
 # "how many were (also) injured", "how many have been arrested": the word after the auxiliaries.
 _HOW_MANY_BARE = re.compile(
-    r"\bhow many\s+(?:(?:were|was|have|has|had|are|is)\s+)?(?:(?:been|also)\s+)*(\w+)", re.IGNORECASE)
+    r"\bhow many\s+(?:of\s+(?:them|those|these)\s+)?(?:(?:were|was|have|has|had|are|is)\s+)?(?:(?:been|also)\s+)*(\w+)",
+    re.IGNORECASE)
 _MODIFIERS = frozenset("new total additional more other extra estimated approximately about around nearly "
                        "roughly current former young old active".split())
 _WORDS = re.compile(r"[\w'\u2019]+", re.UNICODE)
@@ -273,6 +274,9 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
     return None
 
 
+_PARTITIVE_OF = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our|this|that)\s+", re.IGNORECASE)
+
+
 def counted_noun(question: str) -> str | None:
     """The noun counted by a "how many/much ..." question, lower-cased, or None.
 
@@ -282,7 +286,10 @@ def counted_noun(question: str) -> str | None:
     m = _HOW_MANY_AT.search(question)
     if not m:
         return None
-    words = _WORDS.findall(question[m.end():])[:6]
+    rest = question[m.end():]
+    # "How many of the cases were hospitalized?": a part of the cases is counted, in the cases' noun.
+    partitive = _PARTITIVE_OF.match(rest)
+    words = _WORDS.findall(rest[partitive.end():] if partitive else rest)[:6]
     for i, w in enumerate(words):
         low = w.lower()
         if low in STOPWORDS:
@@ -362,6 +369,7 @@ _EVENT_GROUPS = [
     "transfer transferred deliver delivered delivering supply supplied provide provided move moved",
     "kill killed killing dead death deaths die died dying fatalities fatality toll lives",
     "wound wounded injure injured injuries injury hurt casualties",
+    "hospitalize hospitalized hospitalise hospitalised hospitalization hospitalisation hospital",
     "capture captured prisoner prisoners detain detained seize seized arrest arrested",
     "pay paid paying payment cost costs price spend spent",
     "evacuate evacuated evacuation flee fled displaced",

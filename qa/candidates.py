@@ -56,6 +56,7 @@ MAX_CANDIDATES = 15
 UNIT_SIMILARITY = 0.6
 # Counted nouns that any count of people answers ("residents", "passengers", "victims").
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
+_PARTITIVE = re.compile(r"\bhow many of\b", re.IGNORECASE)
 # Number words a news article writes out, and their value ("nine people" and "9 people" are one
 # figure).
 _SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
@@ -325,6 +326,10 @@ class CandidateBuilder:
             # word for the counted thing there does not count it: "12,000" (troops) is not a
             # count of tanks, workers or generals.
             if stem(counted) in self._context_stems(best):
+                if _PARTITIVE.search(profile.question):
+                    # A part of what another number counts ("six Mexican nationals were killed,
+                    # and seven more were injured" for "how many of the nationals were injured").
+                    return None
                 # ... unless its sentence counts that thing with another number: "the magnitude
                 # was 6.6 and 1885 aftershocks had occurred" (6.6 is not the aftershocks).
                 return not self._counted_elsewhere(counted, best)
@@ -334,10 +339,12 @@ class CandidateBuilder:
             return self._related(counted, context) >= UNIT_SIMILARITY
         if stem(counted) in {stem(n) for n in nouns}:
             return True
-        if nouns[0].lower() in _ANY_PEOPLE and names_people(counted) and profile.event:
+        if (nouns[0].lower() in _ANY_PEOPLE and profile.event
+                and (names_people(counted) or _PARTITIVE.search(profile.question))):
             # "23 people were arrested" may be the fans asked about when it says that happened
-            # to them ("How many fans were arrested?"); "20,000 people watched" is not officers
-            # on duty.
+            # to them ("How many fans were arrested?"), as "1846 persons were hospitalized" may
+            # be some of the cases ("How many of the cases were hospitalized?"); "20,000 people
+            # watched" is not officers on duty.
             clause = re.split(r"[,;.]\s", best.passage.text[best.span.end : best.span.end + 120], maxsplit=1)[0]
             if all(states(w, word_stems(clause)) for w in profile.event):
                 return None

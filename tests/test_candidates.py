@@ -80,6 +80,14 @@ def test_a_count_of_people_may_be_the_kind_of_people_asked_about_if_it_says_what
     assert build_on(text, "How many fans were arrested?", ["23", "4,000"])["23"].features.unit_miss == 0.0
     # 23 people arrested are not fans injured
     assert build_on(text, "How many fans were injured?", ["23"])["23"].features.unit_miss == 1.0
+    outbreak = ("The team reported a total of 5667 cases during the outbreak. Out of these, 1846 persons were "
+                "hospitalized and 1720 had already been discharged.")
+    found = build_on(outbreak, "How many of the cases were hospitalized?", ["1846", "5667"])
+    assert found["1846"].features.unit_miss == 0.0 and not found["1846"].unstated
+    assert found["5667"].unstated == ("hospitalized",)  # all the cases, not those in hospital
+    mexicans = "Six Mexican nationals were killed in the attack, and seven more were injured."
+    part = build_on(mexicans, "How many of the Mexican nationals were injured?", ["seven"])["seven"]
+    assert part.features.unit_miss == 0.0 and not part.unstated  # a part of the nationals, in a bare number
 
 
 def test_question_names_absent_from_the_article_are_reported():
