@@ -324,8 +324,8 @@ def content_terms(text: str) -> tuple[str, ...]:
 # Verbs that say a count belongs to someone, not that anything happened ("How many votes did she
 # get?", "How many seats do the Greens hold?"): no event for a figure's sentence to state.
 _LIGHT_VERBS = frozenset("""
-get gets got gotten getting receive receives received receiving have has had having hold holds held
-holding take takes took taken obtain obtains obtained gain gains gained secure secures secured
+get gets got gotten getting receive receives received receiving hold holds held holding take takes
+took taken obtain obtains obtained gain gains gained secure secures secured
 """.split())
 _ADVERBS = frozenset("""
 already currently eventually recently reportedly still now far yet ever initially first last total
@@ -354,9 +354,11 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
     words = _WORDS.findall(rest)
     start = next((i + 1 for i, w in enumerate(words) if w.lower() == counted), 0)
     lowered = {n.lower() for n in names}
+    if any(w.lower() in _LIGHT_VERBS for w in words[start:]):
+        return ()  # "How many votes did her opponent get?": whose the count is, nothing happened
     after = [w.lower() for w in words[start:]
              if w.lower() not in STOPWORDS and w.lower() not in lowered and w.lower() not in _ADVERBS
-             and w.lower() not in _LIGHT_VERBS and not w[:1].isupper() and not any(c.isdigit() for c in w)]
+             and not w[:1].isupper() and not any(c.isdigit() for c in w)]
     verbs = [w for w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
     return tuple((verbs or after)[:1])
 

@@ -139,9 +139,14 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
     if not history or not question.strip() or not is_follow_up(question):
         return question
     last = history[-1]
-    question = _substitute_answer_object(question, last)
+    dropped: set[str] = set()
+    ellipsis = _expand_ellipsis(question, history)
+    if ellipsis is not None:
+        question, dropped = ellipsis
+    else:
+        question = _substitute_answer_object(question, last)
     tokens = _words(question)
-    present = {_key(w) for w in tokens}
+    present = {_key(w) for w in tokens} | dropped
     # The user's own noun says what is asked about now: "And how many shells?" after "How many
     # tanks were sent?" asks for shells, and carrying "tanks" along pulls the reader back to
     # the old count. So the earlier question's focus noun (what it counted or asked which of)
@@ -185,6 +190,78 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
     if not added:
         return question
     return f"{question.strip()} {' '.join(added)}"
+
+
+# "And her opponent?", "What about Berlin?": a noun phrase alone after a connective asks the
+# previous question again of something else.
+_NP_ELLIPSIS = re.compile(
+    r"^\s*(?:and\s+what\s+about|what\s+about|how\s+about|and|as\s+for|same\s+for)\s+(?P<np>[^?]+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_WH = re.compile(r"^\s*(?:how|what|which|who|whom|whose|when|where|why)\b", re.IGNORECASE)
+_SUBJECT_PRONOUNS = {"he", "she", "they", "him", "her", "them"}
+_POSSESSIVES = {"her", "his", "their", "its"}
+_PREPOSITIONS = {"in", "at", "on", "from", "to", "for", "during", "since", "near"}
+
+
+def _expand_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, set[str]] | None:
+    """The previous question asked of the noun phrase of "And <noun phrase>?" (its one personal
+    pronoun, else its one name, replaced: "How many votes did she get?" + "And Pike?" -> "How
+    many votes did Pike get?"), with the words not to carry over (`_key`s: the replaced name, or
+    for a pronoun the earlier answers it stood for); None when ``question`` is not such a
+    fragment ("And when?", "And how many shells?") or the previous question has nothing to
+    replace."""
+    m = _NP_ELLIPSIS.match(question)
+    if not m:
+        return None
+    phrase = m.group("np").strip()
+    words = _words(phrase)
+    if not words or _WH.match(phrase) or _has_verb(words) or all(w.lower() in _STOPWORDS for w in words):
+        return None
+    previous = history[-1].question.strip()
+    chained = _NP_ELLIPSIS.match(previous)
+    if chained:
+        # "And her opponent?" then "And Pike?": the question asked the time before, of Pike.
+        asked = (history[-1].answer.query or "").split("?", 1)[0].strip() + "?"
+        earlier = chained.group("np").strip()
+        if not _WH.match(asked) or not re.search(rf"\b{re.escape(earlier)}\b", asked):
+            return None
+        expanded = re.sub(rf"\b{re.escape(earlier)}\b", lambda _: phrase, asked, count=1)
+        return expanded, {_key(w) for w in _words(earlier)} - {_key(w) for w in words}
+    if not _WH.match(previous):
+        return None
+    tokens = _words(previous)
+    runs: list[list[int]] = []  # the previous question's names, as runs of token indexes
+    for i, t in enumerate(tokens):
+        if i and _is_name(t, tokens, i):
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    pronouns = [t for t in tokens if t.lower() in _SUBJECT_PRONOUNS]
+    preposition = words[0].lower() if words[0].lower() in _PREPOSITIONS else None
+    if preposition:
+        # "And in Berlin?": the name after a preposition ("in Vienna") is what changes.
+        runs = [r for r in runs if tokens[r[0] - 1].lower() in _PREPOSITIONS]
+        if not runs:
+            return None
+        run = runs[-1]
+        target = " ".join(tokens[run[0] - 1 : run[-1] + 1])
+        dropped = {_key(tokens[i]) for i in run}
+    elif len(pronouns) == 1 and (any(_is_name(w, words, i) or w[:1].isupper() for i, w in enumerate(words))
+                                 or words[0].lower() in _POSSESSIVES):
+        # "she" -> "her opponent", "Pike", "the Labour candidate": someone else (not "the
+        # turnout", which is not who "she" was). Not carried: the earlier answers "she" stood for.
+        target = pronouns[0]
+        dropped = {_key(w) for turn in history if turn.answer.found and turn.answer.answer
+                   for w in _words(turn.answer.answer)}
+    elif len(runs) == 1 and not pronouns:
+        target = " ".join(tokens[i] for i in runs[0])
+        dropped = {_key(tokens[i]) for i in runs[0]}
+    else:
+        return None
+    expanded = re.sub(rf"\b{re.escape(target)}\b", lambda _: phrase, previous, count=1)
+    return expanded, dropped - {_key(w) for w in words}
 
 
 # "Who says so?": a question about the source of the previous answer, answered by its claim

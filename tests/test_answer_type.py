@@ -82,6 +82,7 @@ def test_event_words_are_what_happened_to_the_counted_thing():
     # Whose the count is, not what happened: "Marchetti won 48,312 votes" answers "get".
     assert profile("How many votes did she get?").event == ()
     assert profile("How many seats do the Greens hold?").event == ()
+    assert profile("How many votes did her opponent get?").event == ()
     # A part of what is counted: counted in its own noun, with what happened to it.
     assert profile("How many of the cases were hospitalized?").event == ("hospitalized",)
     assert profile("How many of the cases were hospitalized?").counted == "cases"

@@ -229,3 +229,39 @@ def test_a_question_about_the_previous_answers_source_is_recognised(question, as
     from qa.followup import asks_for_source
 
     assert asks_for_source(question) is asks
+
+
+ELECTION = [
+    turn("Who won the Harwick mayoral election?", answer="Sofia Marchetti"),
+    turn("How many votes did she get?", "How many votes did she get? Sofia Marchetti Harwick mayoral election",
+         answer="48,312"),
+]
+
+
+@pytest.mark.parametrize("follow_up, query", [
+    # Someone else in the previous question's place; who "she" was is not carried along.
+    ("And her opponent?", "How many votes did her opponent get? Harwick mayoral election"),
+    ("And Pike?", "How many votes did Pike get? Harwick mayoral election"),
+    ("What about the Labour candidate?", "How many votes did the Labour candidate get? Harwick mayoral election"),
+])
+def test_a_noun_phrase_alone_asks_the_previous_question_of_it(follow_up, query):
+    assert resolve_query(follow_up, ELECTION) == query
+
+
+def test_a_second_noun_phrase_replaces_the_first():
+    history = [*ELECTION, turn("And her opponent?", "How many votes did her opponent get? Harwick mayoral election",
+                               answer="46,905")]
+    assert resolve_query("And the Labour candidate?", history) == (
+        "How many votes did the Labour candidate get? Harwick mayoral election")
+
+
+def test_a_place_after_a_preposition_replaces_the_previous_questions_place():
+    history = [turn("When did Kipchoge run the marathon in Vienna?", answer="Saturday")]
+    assert resolve_query("And in Berlin?", history) == "When did Kipchoge run the marathon in Berlin?"
+
+
+@pytest.mark.parametrize("follow_up", ["And when?", "And how many shells?", "And the turnout?"])
+def test_other_fragments_keep_the_previous_topic_instead(follow_up):
+    # A wh-fragment, a new counted noun, or a thing that is not who "she" was.
+    query = resolve_query(follow_up, ELECTION)
+    assert query.startswith(follow_up) and "Harwick" in query
