@@ -162,6 +162,7 @@ class Conversation:
     turns: list = field(default_factory=list)
     messages: list = field(default_factory=list)
     refused: str = ""  # the last question, when it was refused: it goes back in the box
+    busy: bool = False  # a question is being answered: the next one waits in the box
 
 
 def build_app(assistant, job: IndexJob):
@@ -207,6 +208,12 @@ def build_app(assistant, job: IndexJob):
                     "Shorten it in the box and ask again.")
             conv.messages = conv.messages + [{"role": "assistant", "content": render.message_html(note)}]
             return gr.skip(), conv, conv.messages, "", render.sources_html(None)
+        if conv.busy:
+            # One question at a time: an answer replaces its own "Searching..." line, and a
+            # follow-up needs the answer before it. The question stays in the box.
+            gr.Warning("Still answering your last question; this one stays in the box: send it when the reply is there.")
+            return gr.skip(), conv, gr.skip(), "", gr.skip()
+        conv.busy = True
         waiting = ("Searching the articles…" if job.finished.is_set()
                    else f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready.")
         conv.messages = conv.messages + [
@@ -217,10 +224,16 @@ def build_app(assistant, job: IndexJob):
 
     def answer(question: str, conv: Conversation, articles_in: list | None = None, source: str = "",
                since: str = "", until: str = ""):
-        conv.refused = ""
         if not question:
-            yield conv, conv.messages, gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip()
             return
+        try:
+            yield from _answer(question, conv, articles_in, source, since, until)
+        finally:
+            conv.busy = False
+
+    def _answer(question: str, conv: Conversation, articles_in: list | None, source: str, since: str, until: str):
+        conv.refused = ""
         while not job.finished.wait(1.0):
             note = f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready."
             conv.messages = conv.messages[:-1] + [{"role": "assistant", "content": render.message_html(note, "muted")}]

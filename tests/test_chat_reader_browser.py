@@ -247,3 +247,27 @@ def test_the_status_line_and_articles_follow_an_index_another_process_updated(pa
     with urllib.request.urlopen(url + "api/health", timeout=30) as response:
         health = json.loads(response.read())
     assert health["status"] == "ready" and "by another process" in health["index"], health
+
+
+def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):
+    """Enter pressed twice in a row: the first question is answered under its own bubble, and
+    the second is not lost (it waits in the box, with a note, until the reply is there)."""
+    first = "How many containers of munitions has North Korea shipped to Russia?"
+    second = "Who says so?"
+    page.fill("#qa-question textarea", first)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-question').length >= 1", timeout=10_000)
+    page.fill("#qa-question textarea", second)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_selector("#qa-chat .qa-query", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    screenshot(page, "chat-reader-busy.png")
+    questions = page.locator("#qa-chat .qa-question").all_inner_texts()
+    replies = page.locator("#qa-chat .qa-reply").all_inner_texts()
+    assert questions and first in questions[0], questions
+    assert "13,000" in replies[0], replies  # the first reply answers the first question
+    assert not any("Searching the articles" in r for r in replies), replies  # no reply left hanging
+    if len(questions) == 1:
+        assert page.input_value("#qa-question textarea") == second  # kept, to send again
+    else:
+        assert second in questions[1] and "NIS" in replies[1], replies
