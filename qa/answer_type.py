@@ -101,7 +101,8 @@ _QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|old|long|far|big|large|high|tall|deep|heavy|fast|often)\b|"
     r"\b(?:what|which) (?:number|percentage|percent|share|proportion|amount|sum|figure|total|price|"
     r"cost|age|rate|score|distance|speed|temperature)\b|\bwhat (?:was|is|were|are) the (?:number|"
-    r"percentage|amount|total|death toll|toll|price|cost|age|rate|score)\b|\bhow much\b|\bdeath toll\b",
+    r"percentage|amount|total|death toll|toll|price|cost|age|rate|score|attendance|turnout|crowd|population)\b"
+    r"|\bhow much\b|\bdeath toll\b",
     re.IGNORECASE,
 )
 # "What was Kipchoge's time in Vienna?", "What was his winning time?": a race time, not a clock

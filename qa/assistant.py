@@ -381,8 +381,8 @@ class Assistant:
             others = [c for c in others if id(c) in said]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
-        others = [c for c in others
-                  if c.features.sentence_similarity >= SUBJECT_SIMILARITY_RATIO * best.features.sentence_similarity]
+        others = [c for c in others if id(c) in disputes
+                  or c.features.sentence_similarity >= SUBJECT_SIMILARITY_RATIO * best.features.sentence_similarity]
         claimed = list(best.sentences())
         alternatives: list[Candidate] = []
         for c in others:
@@ -460,7 +460,11 @@ class Assistant:
             return False
         if c.candidate.citations[0].article_id != best.candidate.citations[0].article_id:
             return False  # another article's figure at that floor is as often of another event
-        if c.features.sentence_similarity < DISPUTE_SIMILARITY_RATIO * best.features.sentence_similarity:
+        if (c.features.sentence_similarity < DISPUTE_SIMILARITY_RATIO * best.features.sentence_similarity
+                and not (c.features.unit_match and best.features.unit_match)):
+            # Unless both count what the question counts ("1,250 workers would lose their jobs"
+            # beside the union's "1,800 workers", asked about the workers affected): the same
+            # count, worded for another framing of it.
             return False
         theirs = Assistant._claimant(snapshot, c)
         return theirs is not None and theirs != answer_claimant

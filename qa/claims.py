@@ -57,7 +57,10 @@ _VERBS = (
     r"|noted|notes|declared|declares|described|describes|cited|cites|cite|wrote|writes|confirmed"
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
     r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read"
-    r"|puts?\s+the\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)\s+at"
+    r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)\s+at"
+    r"|gives?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally"
+    r"|attendance|turnout|crowd)\s+as|gave\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count"
+    r"|cost|total|estimate|tally|attendance|turnout|crowd)\s+as"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 # Verbs only attributing when nothing follows them (", the statement read."; ", he added.").
@@ -80,7 +83,7 @@ _PARTICIPLE = re.compile(
     r",\s+(?:saying|adding|claiming|noting|warning|insisting|arguing|stating|explaining|estimating)\b"
 )
 # ", reported officials," (the verb before its subject).
-_INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
+_INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+(?!\d)((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
 
 _PERSONAL = {"he", "she", "they"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these",
@@ -323,7 +326,7 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
         else:
             scope = "after"
         # "put the death toll at 11": the statement keeps "the death toll at"
-        verb_end = m.start() + len(m.group().split()[0]) if m.group().lower().startswith("put") else m.end()
+        verb_end = m.start() + len(m.group().split()[0]) if m.group().lower().startswith(("put", "gave", "give")) else m.end()
         found.append(_Attribution(claimant, (m.start(), verb_end), scope))
     return sorted(found, key=lambda a: a.trigger[0])
 
@@ -363,11 +366,20 @@ def _choose(attributions: list[_Attribution], start: int, end: int) -> _Attribut
     return best[1] if best else None
 
 
+# ", however," before the verb: a discourse aside, not part of the source's name ("The union
+# Unite Metal, however, said ...").
+_ASIDE = re.compile(
+    r",\s*(?:however|meanwhile|though|too|also|in\s+turn|instead|nonetheless|by\s+contrast"
+    r"|for\s+(?:its|his|her|their)\s+part)\s*,?$",
+    re.IGNORECASE,
+)
+
+
 def _subject(text: str, lo: int, verb: int) -> Span | None:
     """The noun phrase before a reporting verb at ``verb``: back to the clause's start, past an
     apposition (", Kyrylo Budanov, claimed" -> "Kyrylo Budanov"), leading time words and
     conjunctions dropped."""
-    head = _TRAILING.sub("", text[lo:verb].rstrip())
+    head = _TRAILING.sub("", _ASIDE.sub("", text[lo:verb].rstrip()))
     stop = lo + len(head)
     relative = re.search(r"\b(?:who|which)$", head)
     if relative:  # "CNN who reported": the caller resolves it to the source named before

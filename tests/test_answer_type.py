@@ -19,6 +19,7 @@ from qa.answer_type import (
     ("How much did the stadium cost?", AnswerType.QUANTITY),
     ("What percentage of voters backed the plan?", AnswerType.QUANTITY),
     ("What was the death toll of the fire?", AnswerType.QUANTITY),
+    ("What was the attendance at Harbour Stadium?", AnswerType.QUANTITY),
     ("When did it dock with the space station?", AnswerType.DATE),
     ("In what year did the war start?", AnswerType.DATE),
     ("Who is Ukraine's military intelligence chief?", AnswerType.PERSON),

@@ -91,6 +91,11 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
      "briefing on Wednesday morning.", "11:40 p.m.", "fire chief Miriam Okafor"),
     ("The plant had 240 workers on the night shift, the company said in a statement on Wednesday.", "240",
      "the company"),
+    # A discourse aside is not part of the source's name; a figure right after "said" is not one.
+    ("The union Unite Metal, however, said the closure would affect 1,800 workers.", "1,800", "The union Unite Metal"),
+    ("The ministry, for its part, said 40 people died.", "40", "The ministry"),
+    ("The stadium operator, Harbour Events Ltd, gave the attendance as 31,200.", "31,200", "Harbour Events Ltd"),
+    ("Lindqvist's own campaign put her total at 18,450 votes.", "18,450", "Lindqvist's own campaign"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
@@ -352,3 +357,35 @@ def test_who_said_a_quote_is_answered_with_its_source_not_the_name_beside_it(tra
     answer = assistant.ask("Who said barriers can only hold so much weight?")
     assert answer.found and "Okonkwo" in answer.answer, answer
     assert not any("Lindqvist" in a.answer for a in answer.alternatives)
+
+
+PLANT = """Appliance maker to shut Kelby factory
+
+The appliance maker Norvane said on Tuesday that it will shut its Kelby factory in the spring. Its shares rose 4 percent in morning trading in Frankfurt.
+
+The company said 640 workers would lose their jobs. The workers' union, however, said the shutdown would affect 910 workers once cleaners and canteen staff employed by contractors were counted.
+
+The factory opened in 1986 and once employed about 2,000 people.
+"""
+
+
+@pytest.mark.reader
+def test_a_count_of_the_same_thing_from_another_source_is_shown_though_worded_for_another_framing(
+        trained_reader, tmp_path):
+    """The union's 910 workers 'affected' beside the company's 640 who 'would lose their jobs':
+    the two sentences are not equally close to either question, but both count the workers."""
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "plant.txt").write_text(PLANT, encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", reader_model=str(trained_reader)))
+    for question in ("How many workers will be affected by the Kelby shutdown?",
+                     "How many workers will lose their jobs at the Kelby factory?"):
+        answer = assistant.ask(question)
+        figures = {answer.answer: answer.citations[0]} | {a.answer: a.citations[0] for a in answer.alternatives}
+        assert {"640", "910"} <= set(figures), (question, figures)
+        assert figures["640"].claimant.text == "The company"
+        assert "union" in figures["910"].claimant.text and "however" not in figures["910"].claimant.text
+        assert "2,000" not in figures
