@@ -427,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away ("qa ask ... | head -3"): stop quietly, as Unix
+        # tools do; the interpreter must not try to flush into the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parse_or_explain(argv: list[str]) -> argparse.Namespace:

@@ -171,6 +171,8 @@ def resolve_query(question: str, history: Sequence[Turn] = ()) -> str:
         add(term)
     need_names = False
     for turn in reversed(history[-MAX_TURNS_BACK:]):
+        if asks_for_source(turn.question):
+            continue  # its query is the answer it asked about ('Who says "18,412"?'), not a topic
         terms = salient_terms(turn.answer.query or turn.question)
         terms = [t for t in terms if _key(t) not in replaced]
         names = [t for t in terms if _is_name_term(t)]
@@ -592,5 +594,8 @@ def _has_dangling_pronoun(question: str, tokens: list[str]) -> bool:
             continue
         if any(_is_name(t, tokens, j) for j, t in enumerate(tokens[:i])):
             continue  # antecedent inside the question: "Did North Korea say it would ...?"
+        if word in {"their", "its"} and any(_is_content(t) and not _looks_like_verb_or_adverb(t)
+                                             for t in tokens[:i]):
+            continue  # "How many workers will lose their jobs?": the workers' own
         return True
     return False

@@ -254,3 +254,16 @@ def test_index_progress_names_its_stages_and_units_without_rates(capsys):
     assert err.count("reading the articles…") == 1
     assert "3/3 articles" in err and "12/12 passages" in err and "cutting articles into passages" in err
     assert "/s" not in err and "chunk/s" not in err
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(dirs):
+    """`qa ask ... | head -1`: no BrokenPipeError traceback when head has read enough."""
+    where, reader = dirs
+    qa("index", *where)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "qa.cli", "ask", CARD_QUESTION, *where, *reader, "--threshold", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # the reader is gone before qa writes anything
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=600)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

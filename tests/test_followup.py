@@ -265,3 +265,16 @@ def test_other_fragments_keep_the_previous_topic_instead(follow_up):
     # A wh-fragment, a new counted noun, or a thing that is not who "she" was.
     query = resolve_query(follow_up, ELECTION)
     assert query.startswith(follow_up) and "Harwick" in query
+
+
+def test_their_with_a_noun_before_it_in_the_question_is_not_a_follow_up():
+    assert not is_follow_up("How many workers will lose their jobs at the Dunmore plant?")
+    assert is_follow_up("How many of their troops were killed?")
+
+
+def test_a_who_says_so_turn_lends_no_topic_words():
+    # Its query quotes the answer it asked about; the topic is the turn's before it.
+    history = [turn("How many votes did Greta Lindqvist get?", answer="18,412"),
+               turn("Who says so?", 'Who says "18,412"?', answer="the city's election office")]
+    query = resolve_query("And how many votes did Hendry get?", history)
+    assert "18,412" not in query and "Lindqvist" in query
