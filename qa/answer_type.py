@@ -234,6 +234,27 @@ def attributed_terms(question: str) -> tuple[str, ...]:
     return content_terms(question[m.end():]) if m else ()
 
 
+# "Who won the mayoral race?", "Which team beat ...": the question asks for the winner, the
+# subject of the verb.
+_WINNER_Q = re.compile(
+    r"^\s*(?:who\s+|which\s+(?:[\w-]+\s+){1,2}?)(?:(?:has|have|had|finally|eventually)\s+)*"
+    r"(?:won|wins|win|beat|beats|defeated|defeats|was\s+elected|were\s+elected|is\s+the\s+winner)\b",
+    re.IGNORECASE,
+)
+# What the defeated side is named after: "beating Eastfield Rovers", "defeating incumbent Paul
+# Hendry", "a 2-1 win over Port Rovers".
+DEFEATED_BEFORE = re.compile(
+    r"\b(?:beating|beat|beats|defeating|defeated|defeats|ousting|ousted|unseating|unseated|edging|edged"
+    r"|over|against)\s+(?:(?:the|incumbent|rival|former|defending|champion|champions|holders|mayor|president)\s+)*$",
+    re.IGNORECASE,
+)
+
+
+def asks_winner(question: str) -> bool:
+    """Whether ``question`` asks who won (the winner is its subject): "Who won the race?"."""
+    return bool(_WINNER_Q.match(question))
+
+
 def asks_money(question: str) -> bool:
     """Whether ``question`` asks for a sum of money: "how much" with paying, costing, spending,
     earning or a price ("How much is Russia paying North Korea?"), or "what is the price ..."."""

@@ -558,10 +558,11 @@ class Assistant:
 
 def can_answer(candidate: ScoredCandidate, profile) -> bool:
     """False for a span that cannot answer the question whatever its score: a count of
-    something else, a figure stated of another event, or not a number or a date where one is
-    asked for (see `Assistant._compose`)."""
+    something else, a figure stated of another event, not a number or a date where one is
+    asked for, or the beaten side for who won (see `Assistant._compose`)."""
     f = candidate.features
-    return not (f.unit_miss or candidate.unstated or (f.type_miss and profile.answer_type in STRICT_TYPES))
+    return not (f.unit_miss or candidate.unstated or candidate.defeated
+                or (f.type_miss and profile.answer_type in STRICT_TYPES))
 
 
 def source_of(question: str, previous: Answer) -> Answer | None:

@@ -25,9 +25,11 @@ import numpy as np
 
 from qa.answer import Candidate, Citation
 from qa.answer_type import (
+    DEFEATED_BEFORE,
     MONEY_SPAN,
     AnswerType,
     QuestionProfile,
+    asks_winner,
     content_terms,
     fits,
     is_dateline,
@@ -107,6 +109,7 @@ class ScoredCandidate:
     places: tuple[Place, ...]  # best first, at most one per place in an article
     unmentioned: tuple[str, ...] = ()  # key names of the question its best article never mentions
     unstated: tuple[str, ...] = ()  # event words of a "how many" question its sentence does not state
+    defeated: bool = False  # "Who won ...?" and the span is the side beaten ("beating Eastfield Rovers")
 
     @property
     def score(self) -> float:
@@ -182,8 +185,10 @@ class CandidateBuilder:
             stems = self._article_stems(best.article_id)
             unmentioned = tuple(n for n in profile.key_names if not mentions(n, stems))
             unstated = self._unstated(profile, best)
+            defeated = asks_winner(profile.question) and bool(
+                DEFEATED_BEFORE.search(best.passage.text, max(0, best.span.start - 40), best.span.start))
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
-                                          unmentioned, unstated))
+                                          unmentioned, unstated, defeated))
         scored.sort(key=lambda c: -c.score)
         return scored
 

@@ -4,6 +4,7 @@ import pytest
 
 from qa.answer_type import (
     AnswerType,
+    asks_winner,
     attributed_terms,
     counted_noun,
     expected_type,
@@ -170,3 +171,9 @@ def test_how_many_with_nothing_counted_takes_the_news_event_after_it(question, e
 ])
 def test_a_who_said_question_gives_the_words_of_the_statement(question, terms):
     assert attributed_terms(question) == terms
+
+
+def test_who_won_asks_for_the_winner_not_the_beaten():
+    assert asks_winner("Who won the Northfield mayoral race?") and asks_winner("Which team won the cup final?")
+    assert asks_winner("Who was elected mayor?")
+    assert not asks_winner("Who did Lindqvist defeat?") and not asks_winner("Who is the mayor?")

@@ -293,3 +293,13 @@ def test_a_persons_age_set_off_after_the_name_counts_nothing_else():
         [cand] = CandidateBuilder(Calibration(), None, lambda _id: text).build(
             profile(question), [race], ReaderOutput([Span(0, age, age + 2, "27", 5.0, 0.0)], [0.0]))
         assert bool(cand.features.unit_miss) is unit_miss, question
+
+
+def test_the_side_beaten_cannot_answer_who_won():
+    text = "Greta Lindqvist was elected mayor on Sunday, defeating incumbent Paul Hendry in a close race."
+    won = build_on(text, "Who won the mayoral race?", ["Paul Hendry", "Greta Lindqvist"])
+    assert won["Paul Hendry"].defeated and not won["Greta Lindqvist"].defeated
+    # Asked the other way round, the beaten side is the answer.
+    assert not build_on(text, "Who did Lindqvist defeat?", ["Paul Hendry"])["Paul Hendry"].defeated
+    cup = "Northport City won the cup on Saturday, beating Eastfield Rovers 4-3 on penalties."
+    assert build_on(cup, "Which team won the cup?", ["Eastfield Rovers"])["Eastfield Rovers"].defeated
