@@ -27,7 +27,7 @@ from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
 from qa.answer_type import AnswerType, stem, time_frame
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
-from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate
+from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate, figures
 from qa.claims import Claim, attributed_share, find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
@@ -458,6 +458,8 @@ class Assistant:
         the claimant was not required)."""
         if c.score < floor or c.features.type_miss or c.names_missing:
             return False
+        if figures(c.candidate.answer) != 1:
+            return False  # "22 people on Monday, reported officials, with 25": not one figure
         if c.candidate.citations[0].article_id != best.candidate.citations[0].article_id:
             return False  # another article's figure at that floor is as often of another event
         if (c.features.sentence_similarity < DISPUTE_SIMILARITY_RATIO * best.features.sentence_similarity

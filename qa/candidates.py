@@ -550,6 +550,12 @@ def same_answer(a: str, b: str) -> bool:
     return ta <= tb or tb <= ta or (common >= 2 and common >= min(len(ta), len(tb)) / 2)
 
 
+def figures(text: str) -> int:
+    """How many separate numbers ``text`` gives ("1.5 million": one; "22 people on Monday,
+    reported officials, with 25": two); scale words do not count on their own."""
+    return len(_numbers(text) - {"hundred", "thousand", "million", "billion"})
+
+
 def _numbers(text: str) -> set[str]:
     """The numbers of ``text`` as digits where they are small words ("nine" -> "9")."""
     out = set()

@@ -7,7 +7,7 @@ them); no model is involved, so each rule is checked on its own.
 import pytest
 
 from qa.answer_type import profile
-from qa.candidates import CandidateBuilder, same_answer
+from qa.candidates import CandidateBuilder, figures, same_answer
 from qa.chunking import Chunk
 from qa.reader import Calibration, ReaderOutput, Span
 from qa.retrieval import Passage
@@ -303,3 +303,9 @@ def test_the_side_beaten_cannot_answer_who_won():
     assert not build_on(text, "Who did Lindqvist defeat?", ["Paul Hendry"])["Paul Hendry"].defeated
     cup = "Northport City won the cup on Saturday, beating Eastfield Rovers 4-3 on penalties."
     assert build_on(cup, "Which team won the cup?", ["Eastfield Rovers"])["Eastfield Rovers"].defeated
+
+
+def test_a_span_with_two_figures_is_not_one_figure():
+    # Another source's figure shown at the candidate floor must be one figure, not a stretch of text.
+    assert figures("22 people on Monday, reported officials, with 25") == 2
+    assert figures("1.5 million") == figures("eight million") == figures("61,450") == 1
