@@ -570,8 +570,9 @@ def can_answer(candidate: ScoredCandidate, profile) -> bool:
 def source_of(question: str, previous: Answer) -> Answer | None:
     """The answer to "Who says so?" after ``previous``: its claimant (`qa.claims`), cited where
     the article names it, one per claimant (the first is the answer, the others alternatives);
-    None when ``previous`` was not found or its article says it in its own voice (the question
-    is then searched as any follow-up)."""
+    when the article says it in its own voice, ``previous``'s answer and citations again (their
+    claim lines say whose voice); None when ``previous`` was not found (the question is then
+    searched as any follow-up)."""
     if not previous.found:
         return None
     claims: list[Citation] = []
@@ -581,6 +582,14 @@ def source_of(question: str, previous: Answer) -> Answer | None:
         if inside and all(x.claimant.text.lower() != who.text.lower() for x in claims):
             claims.append(replace(c, start=who.start, end=who.end))
     if not claims:
+        if previous.citations and all(c.claimant is None for c in previous.citations):
+            # The article says it in its own voice: that is the answer (its claim lines name the
+            # publication), not a new search that finds nothing ("Not in the articles").
+            return Answer(
+                question=question, query=f'Who says "{previous.answer}"?', answer=previous.answer, found=True,
+                score=previous.score, citations=previous.citations, passages=previous.passages,
+                tentative=previous.tentative, answerable=previous.answerable,
+            )
         return None
     first, *rest = claims
     return Answer(

@@ -389,3 +389,17 @@ def test_a_count_of_the_same_thing_from_another_source_is_shown_though_worded_fo
         assert figures["640"].claimant.text == "The company"
         assert "union" in figures["910"].claimant.text and "however" not in figures["910"].claimant.text
         assert "2,000" not in figures
+
+
+def test_who_says_so_after_an_answer_in_the_articles_own_voice_says_so_without_a_search():
+    from qa.assistant import source_of
+
+    previous = with_claims(Answer(
+        question="How many bridges cross the river?", query="How many bridges cross the river?", answer="3",
+        found=True, score=0.8, citations=(Citation("b", "Bridges", 4, 5, "The 3 bridges", 0, "b::1", 1,
+                                                   source="Coastal Herald"),),
+    ), lambda _id: "The 3 bridges cross the river.")
+    answer = source_of("According to whom?", previous)
+    assert answer is not None and answer.found and answer.answer == "3"
+    assert answer.citations[0].claimant is None
+    assert "Coastal Herald (in its own voice)" in visible(reply_html(answer))
