@@ -162,7 +162,9 @@ class Conversation:
     turns: list = field(default_factory=list)
     messages: list = field(default_factory=list)
     refused: str = ""  # the last question, when it was refused: it goes back in the box
-    busy: bool = False  # a question is being answered: the next one waits in the box
+    # When the question being answered was sent (time.monotonic()), 0.0 when none is: the next
+    # one waits in the box. Ten minutes on, it is taken as lost (a dropped connection).
+    busy: float = 0.0
 
 
 def build_app(assistant, job: IndexJob):
@@ -208,12 +210,12 @@ def build_app(assistant, job: IndexJob):
                     "Shorten it in the box and ask again.")
             conv.messages = conv.messages + [{"role": "assistant", "content": render.message_html(note)}]
             return gr.skip(), conv, conv.messages, "", render.sources_html(None)
-        if conv.busy:
+        if conv.busy and time.monotonic() - conv.busy < 600:
             # One question at a time: an answer replaces its own "Searching..." line, and a
             # follow-up needs the answer before it. The question stays in the box.
             gr.Warning("Still answering your last question; this one stays in the box: send it when the reply is there.")
             return gr.skip(), conv, gr.skip(), "", gr.skip()
-        conv.busy = True
+        conv.busy = time.monotonic()
         waiting = ("Searching the articles…" if job.finished.is_set()
                    else f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready.")
         conv.messages = conv.messages + [
@@ -230,7 +232,7 @@ def build_app(assistant, job: IndexJob):
         try:
             yield from _answer(question, conv, articles_in, source, since, until)
         finally:
-            conv.busy = False
+            conv.busy = 0.0
 
     def _answer(question: str, conv: Conversation, articles_in: list | None, source: str, since: str, until: str):
         conv.refused = ""

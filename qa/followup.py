@@ -27,7 +27,10 @@ The right subject (issue 15):
   a common-noun answer is that answer, and "it" after a name, date or place answer is what the
   previous question asked about ("When was it recovered?" -> "When was the missile recovered?");
 - a definite description with no name ("What led to the explosion?") leans on the conversation
-  too, and when the latest turn named nothing, the names of the turn before still come along.
+  too, and when the latest turn named nothing, the names of the turn before still come along;
+- a noun phrase alone ("And Pike?", "What about the Labour candidate?", "And in Berlin?") asks
+  the previous question of it: its one personal pronoun, its one name, or its name after the
+  same kind of preposition is replaced, and who was replaced is not carried along.
 
 A question about the source of the previous answer ("Who says so?", `asks_for_source`) is not
 searched at all: `qa.assistant.source_of` answers it with that answer's claimant.
@@ -241,8 +244,7 @@ def _expand_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, set[s
             else:
                 runs.append([i])
     pronouns = [t for t in tokens if t.lower() in _SUBJECT_PRONOUNS]
-    preposition = words[0].lower() if words[0].lower() in _PREPOSITIONS else None
-    if preposition:
+    if words[0].lower() in _PREPOSITIONS:
         # "And in Berlin?": the name after a preposition ("in Vienna") is what changes.
         runs = [r for r in runs if tokens[r[0] - 1].lower() in _PREPOSITIONS]
         if not runs:
