@@ -177,8 +177,14 @@ def claims_html(sources: Sequence[Source], key: str = "") -> str:
             same.append(s)
     lines = []
     for value, claims in values.items():
-        said = "; ".join(_claim(group, key) for group in claims)
         kind = " qa-claim-line-primary" if claims[0][0].primary else ""
+        if all(_oneline(claimant_text(g[0].citation)).lower() == value.lower() for g in claims):
+            # The value is its claimant ("Who says so?" -> "The NIS"): named once, then what it says.
+            said = "; ".join(_claim(group, key, name=False) for group in claims)
+            lines.append(f'<li class="qa-claim-line{kind}"><strong class="qa-claim-value">{escape(value)}</strong>'
+                         f"{said}</li>")
+            continue
+        said = "; ".join(_claim(group, key) for group in claims)
         lines.append(f'<li class="qa-claim-line{kind}"><strong class="qa-claim-value">{escape(value)}</strong> '
                      f"\u2014 {said}</li>")
     return f'<ul class="qa-claims">{"".join(lines)}</ul>'
@@ -190,10 +196,11 @@ def _claim_key(s: Source) -> tuple:
     return (c.article_id, who, c.statement.start if c.statement else c.start)
 
 
-def _claim(group: list[Source], key: str = "") -> str:
-    """``claimant: “statement” [n] · date · source`` for one claim (its sources in ``group``)."""
+def _claim(group: list[Source], key: str = "", name: bool = True) -> str:
+    """``claimant: “statement” [n] · date · source`` for one claim (its sources in ``group``);
+    without the claimant when ``name`` is False (it is already shown)."""
     c = group[0].citation
-    who = f'<span class="qa-claimant">{escape(claimant_text(c))}</span>'
+    who = f'<span class="qa-claimant">{escape(claimant_text(c))}</span>' if name else ""
     said = ""
     if c.statement is not None:
         st = c.statement

@@ -13,7 +13,7 @@ from qa.answer_type import stem
 from qa.claims import attributed_share, find_claim, find_claimant, with_claims
 from qa.cli import render_answer
 from qa.corpus import read_file
-from qa.render import reply_html, sources_html
+from qa.render import claims_html, number_sources, reply_html, sources_html
 from tests.conftest import SAMPLE_ARTICLE
 
 ARTICLE = read_file(SAMPLE_ARTICLE, SAMPLE_ARTICLE.name)[0].text
@@ -403,3 +403,13 @@ def test_who_says_so_after_an_answer_in_the_articles_own_voice_says_so_without_a
     assert answer is not None and answer.found and answer.answer == "3"
     assert answer.citations[0].claimant is None
     assert "Coastal Herald (in its own voice)" in visible(reply_html(answer))
+
+
+def test_a_who_says_so_reply_names_the_claimant_once_in_its_claim_line():
+    from qa.assistant import source_of
+
+    previous = claimed_answer()
+    name = previous.citations[0].claimant.text
+    answer = source_of("Who says so?", previous)
+    claim_line = visible(claims_html(number_sources(answer)))
+    assert claim_line.count(name) == 1 and "1,500" in claim_line, claim_line
