@@ -167,6 +167,8 @@ class QuestionProfile:
     # "Who said guardrails can only take so much?": the content words of what the question says
     # was said (`attributed_terms`); empty when it does not ask who said something.
     attributed: tuple[str, ...] = ()
+    winner: bool = False  # asks who won (`asks_winner`): the side beaten cannot answer it
+    partitive: bool = False  # "How many of the cases ...": counts a part of what it names
 
 
 def profile(question: str) -> QuestionProfile:
@@ -178,7 +180,7 @@ def profile(question: str) -> QuestionProfile:
     return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
                            event_terms(question, names, counted), asks_money(question),
                            time_frame(question[how_many.end():]) if how_many else None,
-                           attributed_terms(question))
+                           attributed_terms(question), asks_winner(question), bool(_PARTITIVE_Q.search(question)))
 
 
 _MONEY_Q = re.compile(
@@ -297,6 +299,7 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
 
 
 _PARTITIVE_OF = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our|this|that)\s+", re.IGNORECASE)
+_PARTITIVE_Q = re.compile(r"\bhow many of\b", re.IGNORECASE)
 
 
 def counted_noun(question: str) -> str | None:

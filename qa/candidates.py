@@ -29,7 +29,6 @@ from qa.answer_type import (
     MONEY_SPAN,
     AnswerType,
     QuestionProfile,
-    asks_winner,
     content_terms,
     fits,
     is_dateline,
@@ -58,7 +57,6 @@ MAX_CANDIDATES = 15
 UNIT_SIMILARITY = 0.6
 # Counted nouns that any count of people answers ("residents", "passengers", "victims").
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
-_PARTITIVE = re.compile(r"\bhow many of\b", re.IGNORECASE)
 # Number words a news article writes out, and their value ("nine people" and "9 people" are one
 # figure).
 _SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
@@ -185,7 +183,7 @@ class CandidateBuilder:
             stems = self._article_stems(best.article_id)
             unmentioned = tuple(n for n in profile.key_names if not mentions(n, stems))
             unstated = self._unstated(profile, best)
-            defeated = asks_winner(profile.question) and bool(
+            defeated = profile.winner and bool(
                 DEFEATED_BEFORE.search(best.passage.text, max(0, best.span.start - 40), best.span.start))
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
                                           unmentioned, unstated, defeated))
@@ -331,7 +329,7 @@ class CandidateBuilder:
             # word for the counted thing there does not count it: "12,000" (troops) is not a
             # count of tanks, workers or generals.
             if stem(counted) in self._context_stems(best):
-                if _PARTITIVE.search(profile.question):
+                if profile.partitive:
                     # A part of what another number counts ("six Mexican nationals were killed,
                     # and seven more were injured" for "how many of the nationals were injured").
                     return None
@@ -345,7 +343,7 @@ class CandidateBuilder:
         if stem(counted) in {stem(n) for n in nouns}:
             return True
         if (nouns[0].lower() in _ANY_PEOPLE and profile.event
-                and (names_people(counted) or _PARTITIVE.search(profile.question))):
+                and (names_people(counted) or profile.partitive)):
             # "23 people were arrested" may be the fans asked about when it says that happened
             # to them ("How many fans were arrested?"), as "1846 persons were hospitalized" may
             # be some of the cases ("How many of the cases were hospitalized?"); "20,000 people

@@ -58,9 +58,8 @@ _VERBS = (
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
     r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read"
     r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)\s+at"
-    r"|gives?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally"
-    r"|attendance|turnout|crowd)\s+as|gave\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count"
-    r"|cost|total|estimate|tally|attendance|turnout|crowd)\s+as"
+    r"|(?:gives?|gave)\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate"
+    r"|tally|attendance|turnout|crowd)\s+as"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 # Verbs only attributing when nothing follows them (", the statement read."; ", he added.").
@@ -215,11 +214,11 @@ def attributed_share(text: str, start: int, end: int, stems: set[str]) -> float:
         return 0.0
     best = 0.0
     for a, b in spans[k : k + 2]:
-        found = [m for m in _WORD.finditer(text, a, b) if stem(m.group().replace("\u2019", "'")) in stems]
-        share = len({stem(m.group().replace("\u2019", "'")) for m in found}) / len(stems)
-        if not found or share <= best:
+        hits = [(m, w) for m in _WORD.finditer(text, a, b) if (w := stem(m.group().replace("\u2019", "'"))) in stems]
+        share = len({w for _, w in hits}) / len(stems)
+        if not hits or share <= best:
             continue
-        claimant = find_claim(text, found[0].start(), found[-1].end()).claimant
+        claimant = find_claim(text, hits[0][0].start(), hits[-1][0].end()).claimant
         if claimant is not None and claimant.start < end and start < claimant.end:
             best = share
     return best
