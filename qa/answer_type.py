@@ -177,8 +177,9 @@ def profile(question: str) -> QuestionProfile:
     counted = counted_noun(question)
     terms = content_terms(question)
     how_many = _HOW_MANY_AT.search(question)
-    return QuestionProfile(question, expected_type(question), counted, terms, names, key_names(names),
-                           event_terms(question, names, counted), asks_money(question),
+    answer_type = expected_type(question)
+    event = when_event(question) if answer_type is AnswerType.DATE else event_terms(question, names, counted)
+    return QuestionProfile(question, answer_type, counted, terms, names, key_names(names), event, asks_money(question),
                            time_frame(question[how_many.end():]) if how_many else None,
                            attributed_terms(question), asks_winner(question), bool(_PARTITIVE_Q.search(question)))
 
@@ -386,6 +387,51 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
              and not w[:1].isupper() and not any(c.isdigit() for c in w)]
     verbs = [w for w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
     return tuple((verbs or after)[:1])
+
+
+# "When was the missile recovered?", "When did it dock with the space station?": the auxiliary,
+# then the subject and the verb the date is of, up to the first preposition.
+_WHEN_AUX = re.compile(r"^\s*when\s+(did|does|do|will|would|was|were|is|are|has|have|had)\s+", re.IGNORECASE)
+_PREPOSITIONS = frozenset("""
+with at in on from to for by of into onto over under after before during about against between near off
+""".split())
+# Verbs that only say something happened, began or ended: a date's sentence need not repeat them
+# ("broke out at 19:00" for "When did the fire start?").
+_ONSET_VERBS = frozenset("""
+happen happened occur occurred take took taken place start started begin began begun end ended finish
+finished be been become became come came go gone went open opened close closed held hold
+""".split())
+
+_PARTICIPLES = frozenset("""
+sent built found hit shot struck caught sold bought paid lost left won made told said brought kept met put
+set cut spent sunk fought led shut hurt
+""".split())
+
+
+def when_event(question: str) -> tuple[str, ...]:
+    """What a "when" question asks the date of: its verb ("recovered" in "When was the missile
+    recovered?", "dock" in "When did it dock with the space station?"), or () when it has none
+    that a sentence must state (a verb of `_ONSET_VERBS`, "When will they be ready?"). A date
+    from a sentence stating another news event instead ("... delivering ammunition since
+    August" for when the missile was recovered) is not its date (`qa.candidates`)."""
+    m = _WHEN_AUX.match(question)
+    if not m:
+        return ()
+    head: list[str] = []
+    for w in _WORDS.findall(question[m.end():].split("?", 1)[0]):
+        if w.lower() in _PREPOSITIONS:
+            break
+        head.append(w)
+    while head and (head[-1][:1].isupper() or any(c.isdigit() for c in head[-1])):
+        head.pop()  # "When did Russia invade Ukraine?": the object named after the verb
+    if len(head) < 2:
+        return ()
+    low = head[-1].lower()
+    passive = m.group(1).lower() in ("was", "were", "is", "are", "has", "have", "had") or "be" in head
+    if (low in STOPWORDS or low in _ONSET_VERBS or low in _ADVERBS
+            or (passive and not low.endswith(("ed", "en")) and low not in _PARTICIPLES)):
+        return ()
+    return (low,)
 
 
 # What news says happened, in the words it says it with: a question's event word is stated by a

@@ -33,7 +33,7 @@ from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, 
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.filters import Filters
-from qa.followup import asks_for_source
+from qa.followup import asks_for_source, leans_by_definite_only
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -283,10 +283,16 @@ class Assistant:
         """The answer, the time reading ended, and the milliseconds the claims took."""
         # The reader reads the resolved query: "And how many could eventually be sent?" alone
         # does not say what is sent (measured on the sample article: the right span's confidence
-        # 0.33 from the question as typed, 0.39 from the resolved query).
-        output = self.reader.read(query, [p.text for p in passages])
+        # 0.33 from the question as typed, 0.39 from the resolved query). A question that leans
+        # on the conversation only by a definite description ("Where was the manifesto
+        # posted?") says what it asks about itself: the conversation's words appended for
+        # retrieval ("Walmart border crossing", the last question's) only pull the reader back
+        # to the last answer's sentence, so it is read and judged as typed, in the passages the
+        # resolved query found.
+        asked = question if query != question and leans_by_definite_only(question) else query
+        output = self.reader.read(asked, [p.text for p in passages])
         read_done = time.perf_counter()
-        answer = self._compose(snapshot, question, query, passages, output)
+        answer = replace(self._compose(snapshot, question, asked, passages, output), query=query)
         # Once the answer and the other reports are decided: who says each (`qa.claims`).
         t = time.perf_counter()
         answer = with_claims(answer, snapshot.article_text)

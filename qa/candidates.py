@@ -158,7 +158,7 @@ class CandidateBuilder:
         # Contexts are cached per builder, which serves one question (and its as-typed form,
         # which asks the same).
         self._attributed = bool(profile.attributed)
-        groups = self._group(passages, output)
+        groups = self._group(passages, _without_asides(profile, passages, output))
         groups = sorted(groups, key=lambda g: -max(p.reader_confidence for p in g[1]))[:MAX_CANDIDATES]
         top_similarity = passages[0].similarity if passages else 0.0
         coverage = self._coverage(profile, passages)
@@ -396,7 +396,15 @@ class CandidateBuilder:
         (`qa.answer_type.states_another_event`): "over 400 firefighters participated in
         extinguishing the blaze" may well be the firefighters who "fought" it, 1,500 troops that
         "have arrived" are not troops "stationed" on a border."""
-        if not profile.event or profile.answer_type is not AnswerType.QUANTITY:
+        if not profile.event:
+            return ()
+        if profile.answer_type is AnswerType.DATE:
+            # A date is stated in the clause of its event, not the sentence before ("Earlier this
+            # month, Ukrainian forces recovered a missile ... . North Korea has been delivering
+            # ammunition since August" for when the missile was recovered).
+            own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+            return tuple(w for w in profile.event if not states(w, own) and states_another_event(w, own))
+        if profile.answer_type is not AnswerType.QUANTITY:
             return ()
         stems = self._context_stems(best)
         return tuple(w for w in profile.event
@@ -428,6 +436,36 @@ class CandidateBuilder:
             paragraph=paragraph_number(self._text(rec.chunk.article_id), place.start),
             url=rec.url, date=rec.date, source=rec.source,
         )
+
+
+# A figure in brackets right after another one, restating it in other units: "10:39 a.m. local
+# time (1639 UTC)", "$5 million (£3.8m)", "5 miles (8 km)". Groups: what the brackets hold
+# after the span ("UTC", "km").
+_OPENS_ASIDE = re.compile(r"\s*\(\s*$")
+_CLOSES_ASIDE = re.compile(r"([^()]{0,20}?)\)")
+
+
+def _without_asides(profile: QuestionProfile, passages: Sequence[Passage], output: ReaderOutput) -> ReaderOutput:
+    """``output`` without the spans that only restate another span in brackets ("1639" of
+    "10:39 a.m. local time (1639 UTC)"): the article says the figure in the words before the
+    brackets, and the reader, liking both, otherwise shows the aside as the answer. An aside
+    stays when the question asks in its terms ("How many km ...?" keeps "8 km" of "5 miles
+    (8 km)")."""
+    ends = {(s.context_index, s.end) for s in output.spans}
+    asked = {stem(t) for t in profile.terms}
+    kept = []
+    for s in output.spans:
+        text = passages[s.context_index].text
+        opening = s.start + 1 if s.text.startswith("(") else s.start  # "(1639"
+        before = _OPENS_ASIDE.search(text, max(0, s.start - 4), opening)
+        closed = ")" in s.text and "(" not in s.text  # "1639 UTC),"
+        after = _CLOSES_ASIDE.match(text, s.start + s.text.index(")") if closed else s.end)
+        if before and after and (s.context_index, before.start()) in ends:
+            rest = {stem(w) for w in re.findall(r"\w+", s.text + " " + after.group(1))}
+            if not rest & asked:
+                continue
+        kept.append(s)
+    return output if len(kept) == len(output.spans) else replace(output, spans=kept)
 
 
 def cuts_a_word(text: str, start: int, end: int) -> bool:

@@ -302,6 +302,14 @@ def is_follow_up(question: str) -> bool:
     return len(content) == 1 and not _is_name(content[0], tokens) and not _has_verb(tokens)
 
 
+def leans_by_definite_only(question: str) -> bool:
+    """Whether ``question`` leans on the conversation only by a definite description ("Where
+    was the manifesto posted?"): no connective, no pronoun to resolve, no ellipsis."""
+    tokens = _words(question)
+    return not (_CONNECTIVE.match(question) or _ELLIPTICAL.search(question)
+                or _has_dangling_pronoun(question, tokens)) and _has_bare_definite(tokens)
+
+
 def _has_bare_definite(tokens: list[str]) -> bool:
     """"the <noun>" in a question that names nothing ("What led to the explosion?",
     "When did the spire collapse?"): a definite description whose referent is in the

@@ -11,6 +11,8 @@ from qa.answer_type import (
     fits,
     mentions,
     named_terms,
+    profile,
+    when_event,
     word_stems,
 )
 
@@ -177,3 +179,19 @@ def test_who_won_asks_for_the_winner_not_the_beaten():
     assert asks_winner("Who won the Northfield mayoral race?") and asks_winner("Which team won the cup final?")
     assert asks_winner("Who was elected mayor?")
     assert not asks_winner("Who did Lindqvist defeat?") and not asks_winner("Who is the mayor?")
+
+
+@pytest.mark.parametrize(("question", "event"), [
+    ("When was the missile recovered?", ("recovered",)),
+    ("When was it recovered? Ukrainian forces", ("recovered",)),  # a follow-up's carried words
+    ("When did it dock with the space station?", ("dock",)),
+    ("When did Russia invade Ukraine?", ("invade",)),
+    ("When were the troops sent to Russia?", ("sent",)),
+    ("When did the shooting begin?", ()),  # began, broke out, started: no event to state
+    ("When did the crash happen?", ()),
+    ("When will they be ready for deployment?", ()),  # not a verb
+    ("When is the election?", ()),
+])
+def test_a_when_question_asks_the_date_of_its_verb(question, event):
+    assert when_event(question) == event
+    assert profile(question).event == event

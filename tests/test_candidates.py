@@ -309,3 +309,30 @@ def test_a_span_with_two_figures_is_not_one_figure():
     # Another source's figure shown at the candidate floor must be one figure, not a stretch of text.
     assert figures("22 people on Monday, reported officials, with 25") == 2
     assert figures("1.5 million") == figures("eight million") == figures("61,450") == 1
+
+
+@pytest.mark.parametrize(("question", "aside_kept"), [
+    ("When did the shooting begin?", False),  # "1639" only restates the local time
+    ("At what time UTC did the shooting begin?", True),  # asked in the aside's terms
+])
+def test_a_figure_in_brackets_restating_the_one_before_is_not_a_candidate(question, aside_kept):
+    text = "The shooting began at 10:39 a.m. local time (1639 UTC) on Saturday."
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text)
+    spans = [span("1639", 9.0, source=text), span("10:39 a.m. local time", 8.0, source=text)]
+    cands = builder.build(profile(question), [passage(text=text)], ReaderOutput(spans, [0.0]))
+    answers = [c.candidate.answer for c in cands]
+    assert ("1639" in answers) is aside_kept
+    assert "10:39 a.m. local time" in answers
+    if not aside_kept:
+        assert answers[0] == "10:39 a.m. local time"
+
+
+def test_a_date_from_a_sentence_stating_another_event_is_not_the_date_asked_for():
+    text = ("Earlier this month, Ukrainian forces recovered a missile in the Poltava region. North Korea "
+            "has been delivering ammunition to Russia since August, officials said.")
+    cands = build_on(text, "When was the missile recovered?", ["August", "Earlier this month"])
+    assert cands["August"].unstated == ("recovered",)  # the sentence before states it, not its own
+    assert cands["Earlier this month"].unstated == ()
+    # A verb that only says something began is no event a date's sentence must repeat.
+    cands = build_on(text, "When did the recovery begin?", ["August"])
+    assert cands["August"].unstated == ()

@@ -278,3 +278,17 @@ def test_a_who_says_so_turn_lends_no_topic_words():
                turn("Who says so?", 'Who says "18,412"?', answer="the city's election office")]
     query = resolve_query("And how many votes did Hendry get?", history)
     assert "18,412" not in query and "Lindqvist" in query
+
+
+@pytest.mark.parametrize(("question", "leans"), [
+    ("Where was the manifesto posted?", True),  # "the manifesto": read as typed (qa.assistant)
+    ("What led to the explosion?", True),
+    ("When was it recovered?", False),  # a pronoun to resolve
+    ("And how many shells?", False),  # a connective
+    ("How many people were on board?", False),  # the vehicle left out
+    ("Who is the president of South Korea?", False),  # names its subject: standalone
+])
+def test_a_question_leaning_only_on_a_definite_description(question, leans):
+    from qa.followup import leans_by_definite_only
+
+    assert leans_by_definite_only(question) is leans
