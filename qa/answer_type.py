@@ -149,8 +149,8 @@ class QuestionProfile:
     Korean troops have arrived?"), None otherwise. ``terms`` are the question's content words,
     lower-cased; ``names`` its capitalised words and numbers after the first word, as written;
     ``key_names`` those of them that pin down which event the question is about (`key_names`);
-    ``event`` what a "how many" question says happened to what it counts (`event_terms`), as a
-    tuple of at most one word.
+    ``event`` what a "how many" question says happened to what it counts (`event_terms`), or
+    the verb a "when" question asks the date of (`when_event`), as a tuple of at most one word.
     """
 
     question: str

@@ -389,8 +389,9 @@ class CandidateBuilder:
         return self._context_word_stems[key]
 
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
-        """The question's event words (`qa.answer_type.event_terms`) that the candidate's sentence
-        (with the one before) does not state (`qa.answer_type.states`). A news event of qa's table
+        """The question's event words (`qa.answer_type.event_terms`, or `when_event` for "when")
+        that the candidate's sentence (with the one before; for a date its own sentence alone)
+        does not state (`qa.answer_type.states`). A news event of qa's table
         must be stated ("home to over 1,000 people" is not people who died); a word outside it
         is only missed where the sentence states another news event instead
         (`qa.answer_type.states_another_event`): "over 400 firefighters participated in
