@@ -65,6 +65,7 @@ _ANAPHORA = _PERSONAL | _PLACE | {
 # "on board" / "aboard" with no vehicle after it ("How many people were on board?"): the vehicle
 # is the one the conversation is about, as a pronoun's antecedent would be.
 _ELLIPTICAL = re.compile(r"\b(?:on\s+board|aboard)\s*[?.!]*\s*$", re.IGNORECASE)
+
 # "Is it true that ...", "it is", "how is it that": "it" without an antecedent.
 _EXPLETIVE_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|possible|likely|known)\b"
                            r"|\bit\s+(?:is|was)\s+(?:true|reported|said|claimed)\b", re.IGNORECASE)
@@ -295,11 +296,23 @@ def is_follow_up(question: str) -> bool:
     content = [t for t in tokens if _is_content(t)]
     if not content:
         return True
+    if _is_bare_count(tokens) and not any(_is_name(t, tokens, i) for i, t in enumerate(tokens)):
+        return True
     if _has_bare_definite(tokens):
         return True
     # A fragment with a single content word and no verb ("How many tanks?"), not a complete
     # question about one thing ("What is inflation?", "Who is Budanov?").
     return len(content) == 1 and not _is_name(content[0], tokens) and not _has_verb(tokens)
+
+
+def _is_bare_count(tokens: list[str]) -> bool:
+    """"How many were killed?", "How many arrived?": a count that does not say what it counts
+    (a verb right after "how many"), so it counts what the conversation counts."""
+    if len(tokens) < 2 or tokens[0].lower() != "how" or tokens[1].lower() not in ("many", "much"):
+        return False
+    if len(tokens) == 2:
+        return True
+    return _has_verb(tokens[2:3])
 
 
 def leans_by_definite_only(question: str) -> bool:

@@ -292,3 +292,12 @@ def test_a_question_leaning_only_on_a_definite_description(question, leans):
     from qa.followup import leans_by_definite_only
 
     assert leans_by_definite_only(question) is leans
+
+
+@pytest.mark.parametrize("question", ["How many were killed?", "How many have already arrived?", "How many arrived?"])
+def test_a_count_that_does_not_say_what_it_counts_counts_what_the_conversation_counts(question):
+    history = [turn("How many North Korean troops could eventually be sent?", answer="12,000")]
+    assert is_follow_up(question)
+    assert "troops" in resolve_query(question, history)
+    # one that names its own subject stands alone
+    assert not is_follow_up("How many were killed in Magnitogorsk?")
