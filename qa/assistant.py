@@ -33,7 +33,7 @@ from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, 
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
 from qa.filters import Filters
-from qa.followup import asks_for_source, leans_by_definite_only
+from qa.followup import asks_again_of_another, asks_for_source, leans_by_definite_only
 from qa.indexer import IndexReport, Progress, open_index, update_index
 from qa.reader import Reader, ReaderOutput
 from qa.retrieval import Passage, Retriever
@@ -250,7 +250,12 @@ class Assistant:
         allowed = filters.chunk_ids(snapshot) if filters else None
         passages = self.retriever.retrieve(snapshot, query, allowed=allowed) if allowed is None or len(allowed) else []
         t2 = time.perf_counter()
-        answer, t3, claims_ms = self._read_and_compose(snapshot, question, query, passages)
+        # "And her opponent?" asks the last question of someone else: the last answer, read in
+        # the same place, is not its answer (the reader, not knowing who her opponent is, gives
+        # her own 48,312 again).
+        said = (history[-1].answer.citations if history and history[-1].answer.found
+                and asks_again_of_another(question, history) else ())
+        answer, t3, claims_ms = self._read_and_compose(snapshot, question, query, passages, said)
         if filters:
             answer = replace(answer, scope=filters.describe())
         t4 = time.perf_counter()
@@ -278,9 +283,11 @@ class Assistant:
         return with_claims(self._compose(snapshot, question, query, list(passages), output), snapshot.article_text)
 
     def _read_and_compose(
-        self, snapshot: IndexSnapshot, question: str, query: str, passages: list[Passage]
+        self, snapshot: IndexSnapshot, question: str, query: str, passages: list[Passage],
+        not_again: Sequence[Citation] = (),
     ) -> tuple[Answer, float, float]:
-        """The answer, the time reading ended, and the milliseconds the claims took."""
+        """The answer, the time reading ended, and the milliseconds the claims took; a candidate
+        read where ``not_again`` cites (an earlier answer) is left out."""
         # The reader reads the resolved query: "And how many could eventually be sent?" alone
         # does not say what is sent (measured on the sample article: the right span's confidence
         # 0.33 from the question as typed, 0.39 from the resolved query). A question that leans
@@ -292,7 +299,7 @@ class Assistant:
         asked = question if query != question and leans_by_definite_only(question) else query
         output = self.reader.read(asked, [p.text for p in passages])
         read_done = time.perf_counter()
-        answer = replace(self._compose(snapshot, question, asked, passages, output), query=query)
+        answer = replace(self._compose(snapshot, question, asked, passages, output, not_again), query=query)
         # Once the answer and the other reports are decided: who says each (`qa.claims`).
         t = time.perf_counter()
         answer = with_claims(answer, snapshot.article_text)
@@ -317,7 +324,7 @@ class Assistant:
 
     def _compose(
         self, snapshot: IndexSnapshot, question: str, query: str,
-        passages: list[Passage], output: ReaderOutput,
+        passages: list[Passage], output: ReaderOutput, not_again: Sequence[Citation] = (),
     ) -> Answer:
         """Decide between an answer, a tentative answer and "not in the articles", and pick the
         other reports, from the candidates (`qa.candidates`) and their probabilities
@@ -330,6 +337,11 @@ class Assistant:
         # of another event ("1,500 troops have arrived" for troops killed), or not a number or
         # a date where one is asked for.
         candidates = builder.build(profile, passages, output)
+        if not_again:
+            earlier = [(c.article_id, c.start, c.end) for c in not_again]
+            candidates = [c for c in candidates
+                          if not any(_overlaps((x.article_id, x.start, x.end), e)
+                                     for x in c.candidate.citations for e in earlier)]
         ranked = [c for c in candidates if can_answer(c, profile)]
         if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
             ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is

@@ -233,7 +233,15 @@ def _expand_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, set[s
         if not _WH.match(asked) or not re.search(rf"\b{re.escape(earlier)}\b", asked):
             return None
         expanded = re.sub(rf"\b{re.escape(earlier)}\b", lambda _: phrase, asked, count=1)
-        return expanded, {_key(w) for w in _words(earlier)} - {_key(w) for w in words}
+        dropped = {_key(w) for w in _words(earlier)}
+        if _words(earlier)[0].lower() in _POSSESSIVES and len(history) > 1:
+            # "And her opponent?" carried whom "her" stood for ("Sofia Marchetti"); "And Pike?"
+            # is not about her.
+            dropped |= {_key(w) for turn in history[:-1] if turn.answer.found and turn.answer.answer
+                        for w in _words(turn.answer.answer)}
+            before = _words(history[-2].question)
+            dropped |= {_key(t) for i, t in enumerate(before) if i and _is_name(t, before, i)}
+        return expanded, dropped - {_key(w) for w in words}
     if not _WH.match(previous):
         return None
     tokens = _words(previous)
@@ -260,13 +268,26 @@ def _expand_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, set[s
         target = pronouns[0]
         dropped = {_key(w) for turn in history if turn.answer.found and turn.answer.answer
                    for w in _words(turn.answer.answer)}
+        if words[0].lower() in _POSSESSIVES:
+            dropped = set()  # "her opponent": "her" is whom "she" stood for, still the topic
     elif len(runs) == 1 and not pronouns:
         target = " ".join(tokens[i] for i in runs[0])
         dropped = {_key(tokens[i]) for i in runs[0]}
+        if words[0].lower() in _POSSESSIVES:
+            dropped = set()  # "her opponent" after "... Sofia Marchetti ...": still her topic
     else:
         return None
     expanded = re.sub(rf"\b{re.escape(target)}\b", lambda _: phrase, previous, count=1)
     return expanded, dropped - {_key(w) for w in words}
+
+
+def asks_again_of_another(question: str, history: Sequence[Turn]) -> bool:
+    """Whether ``question`` asks the previous, whole question again of someone or something
+    else ("How many votes did she get?" then "And her opponent?", "And Pike?"; see
+    `_expand_ellipsis`). Not after another such fragment: "And her opponent?" then "And Pike?"
+    may well ask of the same man."""
+    return (bool(history) and not _NP_ELLIPSIS.match(history[-1].question.strip())
+            and _expand_ellipsis(question, history) is not None)
 
 
 # "Who says so?": a question about the source of the previous answer, answered by its claim

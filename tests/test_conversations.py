@@ -81,3 +81,35 @@ def test_turn_f1_over_the_file(rows):
     # F1 in percent. Reader misses remain (c01:2, c03:4, c07:3: the right span scores under
     # the no-answer floor); see benchmarks/results/conversations.md for the whole set.
     assert report["scores"]["f1"] >= 70
+
+
+ELECTION_ARTICLE = """Green candidate wins Harwick mayoral race
+
+Sofia Marchetti of the Green Party has been elected mayor of Harwick, defeating the incumbent \
+Conservative mayor Gerald Pike, the city's election office announced on Monday.
+
+Marchetti won 48,312 votes against 46,905 votes for Pike, according to the final count. Labour \
+candidate Priya Nair came third with 14,220 votes.
+"""
+
+
+@pytest.mark.reader
+def test_the_last_question_asked_of_someone_else_does_not_get_the_last_answer(trained_reader, tmp_path_factory):
+    """"And her opponent?": the reader does not know who her opponent is and reads her own
+    48,312 again, confidently; the last answer's place is left out, and "her" still says whose."""
+    from qa.answer import Turn
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path_factory.mktemp("election-corpus")
+    (corpus / "harwick.txt").write_text(ELECTION_ARTICLE, encoding="utf-8")
+    shutil.copy(SAMPLE_ARTICLE, corpus)
+    assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("election-index"),
+                                   reader_model=str(trained_reader)))
+    history = []
+    for question, expected in (("How many votes did Sofia Marchetti get?", "48,312"),
+                               ("And her opponent?", "46,905"), ("And Nair?", "14,220")):
+        answer = assistant.ask(question, history)
+        assert answer.found and answer.answer == expected, (question, answer.query, answer.answer)
+        history.append(Turn(question, answer))
+    assert "Marchetti" in history[1].answer.query  # whose opponent

@@ -239,13 +239,31 @@ ELECTION = [
 
 
 @pytest.mark.parametrize("follow_up, query", [
-    # Someone else in the previous question's place; who "she" was is not carried along.
-    ("And her opponent?", "How many votes did her opponent get? Harwick mayoral election"),
+    # Someone else in the previous question's place; who "she" was is not carried along, except
+    # where the phrase says whose ("her opponent": Sofia Marchetti's).
+    ("And her opponent?", "How many votes did her opponent get? Sofia Marchetti Harwick mayoral election"),
     ("And Pike?", "How many votes did Pike get? Harwick mayoral election"),
     ("What about the Labour candidate?", "How many votes did the Labour candidate get? Harwick mayoral election"),
 ])
 def test_a_noun_phrase_alone_asks_the_previous_question_of_it(follow_up, query):
     assert resolve_query(follow_up, ELECTION) == query
+
+
+def test_a_name_after_her_opponent_drops_whom_her_stood_for():
+    history = [*ELECTION, turn("And her opponent?",
+                               "How many votes did her opponent get? Sofia Marchetti Harwick mayoral election",
+                               answer="46,905")]
+    assert resolve_query("And Pike?", history) == "How many votes did Pike get? Harwick mayoral election"
+
+
+def test_only_a_whole_question_asked_again_of_another_leaves_its_answer_out():
+    from qa.followup import asks_again_of_another
+
+    assert asks_again_of_another("And her opponent?", ELECTION)
+    assert not asks_again_of_another("And when?", ELECTION)
+    # After "And her opponent?", "And Pike?" may ask of the same man: his answer may stand.
+    history = [*ELECTION, turn("And her opponent?", "How many votes did her opponent get?", answer="46,905")]
+    assert not asks_again_of_another("And Pike?", history)
 
 
 def test_a_second_noun_phrase_replaces_the_first():
