@@ -58,6 +58,7 @@ a.qa-ref { text-decoration: none; cursor: pointer; }
 .qa-flash { animation: qa-flash 2s ease-out; }
 @keyframes qa-flash { 0% { background: #ffe066; } 100% { background: transparent; } }
 .qa-skipped { font-size: 0.9em; color: var(--error-text-color); margin: 0.3em 0; }
+.qa-note { font-size: 0.9em; color: var(--error-text-color); margin: 0.2em 0; }
 """
 
 
@@ -198,10 +199,12 @@ def build_app(assistant, job: IndexJob):
     def index_status():
         return render.message_html(job.status(), "error" if job.error else "muted")
 
+    NO_NOTE = gr.update(value="", visible=False)  # the note under the box, gone
+
     def show_question(question: str, conv: Conversation):
         question = (question or "").strip()
         if not question:
-            return gr.skip(), conv, conv.messages, "", gr.skip()
+            return gr.skip(), conv, conv.messages, "", gr.skip(), NO_NOTE
         limit = assistant.settings.max_question_chars
         if len(question) > limit:
             # Kept in the box, to be shortened and sent again; the panel no longer shows the
@@ -209,12 +212,13 @@ def build_app(assistant, job: IndexJob):
             note = (f"Your question is {len(question):,} characters long; the limit is {limit:,}. "
                     "Shorten it in the box and ask again.")
             conv.messages = conv.messages + [{"role": "assistant", "content": render.message_html(note)}]
-            return gr.skip(), conv, conv.messages, "", render.sources_html(None)
+            return gr.skip(), conv, conv.messages, "", render.sources_html(None), NO_NOTE
         if conv.busy and time.monotonic() - conv.busy < 600:
             # One question at a time: an answer replaces its own "Searching..." line, and a
-            # follow-up needs the answer before it. The question stays in the box.
-            gr.Warning("Still answering your last question; this one stays in the box: send it when the reply is there.")
-            return gr.skip(), conv, gr.skip(), "", gr.skip()
+            # follow-up needs the answer before it. The question stays in the box, and the note
+            # under it says why (on the page: a toast needs the queue, which this step skips).
+            note = "Still answering your last question; this one stays in the box: send it when the reply is there."
+            return gr.skip(), conv, gr.skip(), "", gr.skip(), gr.update(value=render.note_html(note), visible=True)
         conv.busy = time.monotonic()
         waiting = ("Searching the articles…" if job.finished.is_set()
                    else f"Waiting for the index ({job.progress_text()}); your question is answered as soon as it is ready.")
@@ -222,7 +226,7 @@ def build_app(assistant, job: IndexJob):
             {"role": "user", "content": render.question_html(question)},
             {"role": "assistant", "content": render.message_html(waiting, "muted")},
         ]
-        return "", conv, conv.messages, question, gr.skip()
+        return "", conv, conv.messages, question, gr.skip(), NO_NOTE
 
     def answer(question: str, conv: Conversation, articles_in: list | None = None, source: str = "",
                since: str = "", until: str = ""):
@@ -265,8 +269,9 @@ def build_app(assistant, job: IndexJob):
         yield conv, conv.messages, sources
 
     def restore_refused(conv: Conversation):
-        """A refused question back in the box (a separate step: /answer's outputs stay)."""
-        return conv.refused or gr.skip()
+        """A refused question back in the box (a separate step: /answer's outputs stay), and the
+        note under the box cleared once no answer is on its way."""
+        return conv.refused or gr.skip(), gr.skip() if conv.busy else NO_NOTE
 
     def new_topic():
         conv = Conversation()
@@ -348,6 +353,8 @@ def build_app(assistant, job: IndexJob):
                         scale=6, max_lines=4, autofocus=True,
                     )
                     ask_btn = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
+                note = gr.HTML("", elem_id="qa-note", js_on_load=None, container=False, padding=False,
+                               visible=False)
                 with gr.Row():
                     new_btn = gr.Button("New topic", elem_id="qa-new-topic", size="sm")
                     edit_btn = gr.Button("Edit the last search query", elem_id="qa-edit-query", size="sm")
@@ -386,10 +393,11 @@ def build_app(assistant, job: IndexJob):
 
         ask_events = [question.submit, ask_btn.click]
         for event in ask_events:
-            event(show_question, [question, conv], [question, conv, chatbot, pending, sources], queue=False).then(
+            event(show_question, [question, conv], [question, conv, chatbot, pending, sources, note],
+                  queue=False).then(
                 answer, [pending, conv, scope_articles, scope_source, scope_since, scope_until],
                 [conv, chatbot, sources], concurrency_limit=4, show_progress="hidden",
-            ).then(restore_refused, [conv], [question], queue=False)
+            ).then(restore_refused, [conv], [question, note], queue=False)
         new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
         edit_btn.click(edit_query, [conv], [question], queue=False)
         chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)

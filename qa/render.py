@@ -385,6 +385,11 @@ def message_html(text: str, kind: str = "error") -> str:
     return f'<div class="qa-reply"><p class="qa-{kind}">{escape(text)}</p></div>'
 
 
+def note_html(text: str) -> str:
+    """A note under the question box (why a question was not sent), escaped."""
+    return f'<p class="qa-note" role="status">{escape(text)}</p>'
+
+
 def question_html(question: str) -> str:
     """The user's question as shown in the chat, escaped."""
     return f'<span class="qa-question">{escape(question)}</span>'

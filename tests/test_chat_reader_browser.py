@@ -260,6 +260,11 @@ def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):
     page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-question').length >= 1", timeout=10_000)
     page.fill("#qa-question textarea", second)
     page.press("#qa-question textarea", "Enter")
+    # The note under the box, while the first answer is on its way (it goes when the reply is
+    # there).
+    page.wait_for_timeout(400)
+    note_seen = page.locator("#qa-note").inner_text()
+    screenshot(page, "chat-reader-busy-note.png")
     page.wait_for_selector("#qa-chat .qa-query", timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(1500)
     screenshot(page, "chat-reader-busy.png")
@@ -270,5 +275,8 @@ def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):
     assert not any("Searching the articles" in r for r in replies), replies  # no reply left hanging
     if len(questions) == 1:
         assert page.input_value("#qa-question textarea") == second  # kept, to send again
+        assert "Still answering your last question" in note_seen, note_seen  # and the page said why
+        # Once the reply is there the note goes (sending it again answers it).
+        page.wait_for_function("() => !(document.querySelector('#qa-note')?.innerText || '').trim()", timeout=10_000)
     else:
         assert second in questions[1] and "NIS" in replies[1], replies
