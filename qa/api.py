@@ -58,6 +58,8 @@ class ArticleChange(BaseModel):
     added: list[str] | None = Field(None, description="the ids of the articles the upload added "
                                     "(its file name; name-2.txt when the name was taken)")
     removed: str | None = None
+    saved_as: str | None = Field(None, description="an upload: the corpus file it was saved as (name-2.txt "
+                                 "when the name was taken)")
 
 
 class Health(BaseModel):
@@ -105,7 +107,7 @@ def add_api(app: FastAPI, assistant, job) -> None:
         ready()
         report = await run_in_threadpool(_call, lambda: assistant.add_article(file.filename or "", data))
         job.record(report)
-        return ArticleChange(added=report.added + report.updated, summary=report.summary())
+        return ArticleChange(added=report.added + report.updated, summary=report.summary(), saved_as=report.saved_as)
 
     @router.delete("/articles/{article_id:path}", summary="Remove an article (its file moves to "
                    "corpus/.removed/)", response_model=ArticleChange, response_model_exclude_none=True)

@@ -131,7 +131,8 @@ class Assistant:
         """Save an uploaded article into the corpus folder and index it.
 
         The file is parsed before it is saved, so a broken upload never lands in the corpus;
-        an existing file of the same name is never overwritten.
+        an existing file of the same name is never overwritten (the upload is saved beside it as
+        ``<stem>-2<suffix>``, ...: `IndexReport.saved_as` says where).
         """
         name = Path(filename or "").name
         stem, suffix = Path(upload_name(name)).stem, Path(name).suffix.lower()
@@ -174,7 +175,7 @@ class Assistant:
             if reason is not None:  # read by the probe, yet skipped: the index is without it
                 target.unlink(missing_ok=True)
                 raise InvalidInput(f"{name} was not added: {reason}.")
-            return report
+            return replace(report, saved_as=target.relative_to(corpus).as_posix())
 
     def _articles_or_none(self) -> list[ArticleInfo]:
         try:

@@ -288,7 +288,7 @@ def build_app(assistant, job: IndexJob):
             try:
                 report = assistant.add_article(name, Path(path).read_bytes())
                 job.record(report)
-                saved = report.added[0] if report.added else name
+                saved = report.saved_as or upload_name(name)
                 versioned = (f" A different file named {name} is already in the articles; this one is "
                              f"kept beside it as {saved}." if saved != upload_name(name) else "")
                 notes.append(f"{name}: added.{versioned} {job.status()}")

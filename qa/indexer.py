@@ -56,6 +56,7 @@ class IndexReport:
     embedded_chunks: int = 0
     seconds: float = 0.0
     rebuilt: bool = False
+    saved_as: str | None = None  # an upload (`Assistant.add_article`): the corpus file it was saved as
 
     @property
     def changed(self) -> bool:

@@ -105,9 +105,17 @@ def test_uploaded_article_is_indexed_and_listed(assistant):
 
 
 def test_upload_never_overwrites_an_existing_file(assistant, corpus_dir):
-    assistant.add_article("a.txt", b"One\n\nFirst text.")
-    assistant.add_article("a.txt", b"Two\n\nSecond text.")
+    assert assistant.add_article("a.txt", b"One\n\nFirst text.").saved_as == "a.txt"
+    assert assistant.add_article("a.txt", b"Two\n\nSecond text.").saved_as == "a-2.txt"
     assert (corpus_dir / "a.txt").read_text().startswith("One") and (corpus_dir / "a-2.txt").exists()
+
+
+def test_an_upload_of_records_says_the_file_it_was_saved_as_not_an_article_id(assistant):
+    # A new user's case: every .jsonl upload was told "kept beside it as wire.jsonl#b1" (the
+    # first record's article id), as if another file of that name were there.
+    records = b'{"title": "Storm", "text": "A storm hit Berlin."}\n{"title": "Toll", "text": "Nine died."}\n'
+    report = assistant.add_article("wire.jsonl", records)
+    assert report.saved_as == "wire.jsonl" and any(a.startswith("wire.jsonl") for a in report.added)
 
 
 def test_the_same_content_uploaded_again_is_refused_naming_the_article(assistant, corpus_dir):
