@@ -113,6 +113,7 @@ def add_api(app: FastAPI, assistant, job) -> None:
                    "corpus/.removed/)", response_model=ArticleChange, response_model_exclude_none=True)
     def remove(article_id: str):
         ready()
+        job.refresh_skipped()  # files another process's update could not use can go too
         known = {a.id for a in _call(assistant.articles)} | {path for path, _ in job.skipped}
         if article_id not in known:
             raise HTTPException(404, f"No indexed article has the id {article_id!r}.")

@@ -114,6 +114,16 @@ class IndexJob:
             return f"{stage} {self.done:,}/{self.total:,} ({100 * self.done // self.total}%), {elapsed}…"
         return f"{stage}, {elapsed}…"
 
+    def refresh_skipped(self) -> None:
+        """The skipped files as the last index update recorded them, whichever process ran it
+        (`qa index` beside the page, another server): `qa.stores.generations.recorded_skipped`."""
+        from qa.stores.generations import recorded_skipped
+
+        if self.assistant is not None and self.finished.is_set():
+            recorded = recorded_skipped(self.assistant.settings.index_dir)
+            if recorded is not None:
+                self.skipped = recorded
+
     def record(self, report) -> None:
         """An index update succeeded: show its summary, offer its skipped files for removal."""
         self.summary, self.error, self.skipped = report.summary(), "", list(report.skipped)
@@ -321,6 +331,18 @@ def build_app(assistant, job: IndexJob):
         return (gr.Dropdown(choices=[(f"{a.title} ({a.date or 'no date'})", a.id) for a in infos]),
                 gr.Dropdown(choices=[("any source", "")] + [(x, x) for x in source_names(infos)]))
 
+    def page_state(status: str) -> str:
+        """What the status line and the article lists show, to tell when they must change. A
+        file another process could not index changes no index data, only the skipped list."""
+        job.refresh_skipped()
+        return f"{status}\n{job.skipped!r}"
+
+    def load_page():
+        ready = job.finished.is_set()
+        state = page_state(index_status()) if ready else ""
+        return (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
+                *(scope_choices() if ready else (gr.skip(), gr.skip())), state)
+
     def poll_index(shown: str):
         """Every second while the index builds, then every few seconds: another process (``qa
         index``, another server) may commit a newer index, and the status line and the articles
@@ -329,10 +351,11 @@ def build_app(assistant, job: IndexJob):
         status = index_status()
         if not job.finished.is_set():
             return status, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), shown
-        if status == shown:
+        state = page_state(status)
+        if state == shown:
             return gr.skip(), gr.skip(), gr.skip(), gr.Timer(POLL_SECONDS), gr.skip(), gr.skip(), shown
         return (status, article_table(), gr.Dropdown(choices=article_choices()), gr.Timer(POLL_SECONDS),
-                *scope_choices(), status)
+                *scope_choices(), state)
 
     with gr.Blocks(title="qa", analytics_enabled=False) as demo:
         conv = gr.State(Conversation())
@@ -405,10 +428,8 @@ def build_app(assistant, job: IndexJob):
         remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])
         timer.tick(poll_index, [shown_status],
                    [status, articles, to_remove, timer, scope_articles, scope_source, shown_status], queue=False)
-        demo.load(lambda: (index_status(), article_table(), gr.Dropdown(choices=article_choices()),
-                           *(scope_choices() if job.finished.is_set() else (gr.skip(), gr.skip())),
-                           index_status() if job.finished.is_set() else ""),
-                  None, [status, articles, to_remove, scope_articles, scope_source, shown_status], queue=False)
+        demo.load(load_page, None, [status, articles, to_remove, scope_articles, scope_source, shown_status],
+                  queue=False)
     return demo
 
 

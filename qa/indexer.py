@@ -31,10 +31,12 @@ from qa.stores.generations import (
     load_snapshot,
     manifest_stamp,
     read_manifest,
+    record_skipped,
     writer_lock,
 )
 
 log = logging.getLogger(__name__)
+
 
 # progress(stage, done, total); total 0: a stage without figures ("reading the articles")
 Progress = Callable[[str, int, int], None]
@@ -166,6 +168,7 @@ def _update_locked(
         progress("reading the articles", 0, 0)
     scan = scan_corpus(corpus_dir, settings.max_file_bytes)
     report.skipped = [(s.path, s.reason) for s in scan.skipped]
+    record_skipped(settings.index_dir, report.skipped)
     if not scan.articles:
         raise NoArticles(
             f"No readable articles in {corpus_dir}. Add .txt, .md, .html, .json or .jsonl files"

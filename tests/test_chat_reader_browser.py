@@ -248,6 +248,18 @@ def test_the_status_line_and_articles_follow_an_index_another_process_updated(pa
     with urllib.request.urlopen(url + "api/health", timeout=30) as response:
         health = json.loads(response.read())
     assert health["status"] == "ready" and "by another process" in health["index"], health
+    # A broken file put there next changes no index data (no new generation), yet `qa index`
+    # could not use it: the panel says so once, as for the server's own updates.
+    (corpus / "noise.json").write_text("{broken")
+    done = subprocess.run(qa_command("index", "--corpus", str(corpus), "--index", str(index_dir)), cwd=tmp_path,
+                          env=process_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "noise.json" in done.stdout + done.stderr, done.stderr[-3000:]
+    page.wait_for_function(
+        "() => (document.querySelector('#qa-article-list')?.innerText || '').includes('Not indexed: noise.json')",
+        timeout=15_000)
+    screenshot(page, "chat-reader-skipped-elsewhere.png")
+    assert page.inner_text("#qa-article-list").count("Not indexed: noise.json") == 1
+    assert "noise.json" not in page.inner_text("#qa-index-status")
 
 
 def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):

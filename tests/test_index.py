@@ -144,3 +144,16 @@ def test_old_generations_are_removed(cfg, embedder, corpus_dir):
     gens = [p.name for p in cfg.index_dir.iterdir() if p.name.startswith("gen-")]
     assert gens == [json.loads((cfg.index_dir / MANIFEST).read_text())["generation"]]
     shutil.rmtree(cfg.index_dir)
+
+
+def test_the_files_an_update_could_not_use_are_recorded_beside_the_manifest(cfg, embedder, corpus_dir):
+    """For every process showing the index (the chat beside `qa index`), even when nothing else
+    changed and no new generation is written."""
+    from qa.stores.generations import recorded_skipped
+
+    update_index(cfg, embedder)
+    assert recorded_skipped(cfg.index_dir) == []
+    (corpus_dir / "noise.json").write_text("{broken")
+    _, report = update_index(cfg, embedder)
+    assert not report.changed
+    assert [path for path, _ in recorded_skipped(cfg.index_dir)] == ["noise.json"]

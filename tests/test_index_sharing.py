@@ -23,7 +23,7 @@ from qa.errors import IndexProblem
 from qa.indexer import open_index, update_index
 from qa.settings import Settings
 from qa.stores.faiss_store import FaissVectorStore
-from qa.stores.generations import MANIFEST, WRITER_LOCK
+from qa.stores.generations import MANIFEST, SKIPPED, WRITER_LOCK
 from tests.conftest import running_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,9 +76,10 @@ def test_two_qa_index_processes_at_once_both_finish_with_every_article(corpus_di
     snap = open_index(Settings(corpus_dir=corpus_dir, index_dir=index_dir), Embedder())
     assert sorted(a.id for a in snap.articles()) == sorted(p.name for p in corpus_dir.iterdir())
     assert len(snap) == sum(a.chunks for a in snap.articles())
-    # No stray folder or temporary file: the current generation, the manifest and the lock.
+    # No stray folder or temporary file: the current generation, the manifest, the lock and the
+    # list of skipped files.
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([current_generation(index_dir), MANIFEST,
-                                                                   WRITER_LOCK])
+                                                                   WRITER_LOCK, SKIPPED])
 
 
 def test_qa_index_says_it_waits_while_another_process_updates_the_index(corpus_dir, tmp_path):
@@ -155,9 +156,10 @@ def test_leftovers_of_killed_processes_go_at_the_next_update_even_without_change
     unfinished.mkdir()
     (unfinished / "meta.sqlite").write_bytes(b"")
     (cfg.index_dir / f"{MANIFEST}.5d41402abc4b.tmp").write_text("{")
+    (cfg.index_dir / f"{SKIPPED}.7d41402abc4c.tmp").write_text("{")
     _, report = update_index(cfg, embedder)
     assert not report.changed
-    assert sorted(p.name for p in cfg.index_dir.iterdir()) == sorted([current, MANIFEST, WRITER_LOCK])
+    assert sorted(p.name for p in cfg.index_dir.iterdir()) == sorted([current, MANIFEST, WRITER_LOCK, SKIPPED])
     assert open_index(cfg, embedder) is not None
 
 

@@ -76,9 +76,10 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 WRITER_LOCK = "writer.lock"
+SKIPPED = "skipped.json"  # `record_skipped`
 _GEN = re.compile(r"^gen-(\d{6})$")
 _DELETING = re.compile(r"^gen-\d{6}\.deleting-[0-9a-f]+$")
-_MANIFEST_TMP = re.compile(r"^manifest\.json\..+\.tmp$")
+_MANIFEST_TMP = re.compile(r"^(?:manifest|skipped)\.json\..+\.tmp$")
 
 
 ManifestStamp = tuple[int, int, int, int]  # (device, inode, mtime ns, size) of manifest.json
@@ -262,6 +263,27 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def record_skipped(index_dir: Path, skipped: list[tuple[str, str]]) -> None:
+    """Write ``skipped`` ((file, reason) pairs: the corpus files the last index update could
+    not use) for every process showing this index, in `SKIPPED` beside the manifest (not in
+    it: skipping one more broken file changes no index data, so makes no new generation).
+    Atomic: a reader sees the old list or the new one. Call with `writer_lock` held."""
+    index_dir = Path(index_dir)
+    tmp = index_dir / f"{SKIPPED}.{uuid.uuid4().hex[:12]}.tmp"
+    tmp.write_text(json.dumps({"skipped": [list(pair) for pair in skipped]}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, index_dir / SKIPPED)
+
+
+def recorded_skipped(index_dir: Path) -> list[tuple[str, str]] | None:
+    """The files the last index update could not use, as `record_skipped` wrote them; None when
+    no update recorded any list (an index older than this file) or it cannot be read."""
+    try:
+        data = json.loads((Path(index_dir) / SKIPPED).read_text(encoding="utf-8"))
+        return [(str(path), str(reason)) for path, reason in data["skipped"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def collect_garbage(index_dir: Path) -> list[str]:
