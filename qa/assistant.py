@@ -228,7 +228,8 @@ class Assistant:
 
         Raises:
             InvalidQuestion: empty, longer than ``settings.max_question_chars``, or longer in
-                tokens than the reader's window allows (`qa.reader.Reader.question_budget`).
+                tokens than the reader's window allows (`qa.reader.Reader.question_budget`); or
+                "Who says so?" with no earlier answer in ``history``.
             NoArticles / IndexProblem / ModelProblem: with what to do about it.
         """
         t_load = time.perf_counter()
@@ -239,6 +240,10 @@ class Assistant:
         _ = self.answerability
         snapshot = self.snapshot()
         t0 = time.perf_counter()
+        if not history and asks_for_source(question):
+            # "Who says so?" with nothing before it: searching for it finds nothing to say.
+            raise InvalidQuestion(f"{question!r} asks who says the previous answer, and this conversation has "
+                                  "none yet. Ask a question about the articles first.")
         if history and asks_for_source(question):
             # "Who says so?": the previous answer's claim says it, no search needed.
             sourced = source_of(question, history[-1].answer)

@@ -43,16 +43,19 @@ class Filters:
     def __post_init__(self) -> None:
         object.__setattr__(self, "articles", tuple(a for a in self.articles if a))
         object.__setattr__(self, "source", (self.source or "").strip() or None)
-        for name in ("since", "until"):
+        # Said in words both the page ("From", "To") and the CLI (--since, --until) can be read by.
+        for name, said in (("since", "The start date"), ("until", "The end date")):
             value = (getattr(self, name) or "").strip() or None
             if value is not None:
                 try:
                     value = dt.date.fromisoformat(value[:10]).isoformat()
                 except ValueError:
-                    raise InvalidInput(f"--{name} {value!r}: give a date as YYYY-MM-DD, e.g. 2019-06-30.") from None
+                    raise InvalidInput(f"{said} {value!r} is not a date: give it as YYYY-MM-DD, "
+                                       "e.g. 2019-06-30.") from None
             object.__setattr__(self, name, value)
         if self.since and self.until and self.since > self.until:
-            raise InvalidInput(f"since {self.since} is after until {self.until}: no article can match.")
+            raise InvalidInput(f"The start date {self.since} is after the end date {self.until}: "
+                               "no article can match.")
 
     def __bool__(self) -> bool:
         return bool(self.articles or self.source or self.since or self.until)

@@ -86,6 +86,12 @@ def test_empty_question_is_refused(assistant, question):
         assistant.ask(question)
 
 
+def test_who_says_so_with_nothing_before_it_is_refused_with_what_to_do(assistant):
+    # A new user's case: after "New topic", "Who says so?" searched and said "not in the articles".
+    with pytest.raises(InvalidQuestion, match="none yet. Ask a question about the articles first"):
+        assistant.ask("Who says so?")
+
+
 def test_overlong_question_is_refused(assistant):
     with pytest.raises(InvalidQuestion, match="1001 characters"):
         assistant.ask("x" * 1001)
