@@ -93,6 +93,18 @@ def build_assistant(conversations: list[dict], reader: str | None):
     return assistant
 
 
+def _as_typed(assistant, question: str):
+    """The answer to ``question`` asked alone; "Who says so?" alone is refused (it asks about an
+    earlier answer): no answer."""
+    from qa.answer import Answer
+    from qa.errors import InvalidQuestion
+
+    try:
+        return assistant.ask(question)
+    except InvalidQuestion:
+        return Answer(question=question, query=question, answer=None, found=False, score=0.0)
+
+
 def run(assistant, conversations: list[dict]) -> list[dict]:
     """One row per turn: question, resolved query, answers and F1 of both ways of asking."""
     from qa.answer import Turn
@@ -104,7 +116,7 @@ def run(assistant, conversations: list[dict]) -> list[dict]:
         for n, turn in enumerate(c["turns"], 1):
             question, golds = turn["question"], turn["answers"]
             resolved = assistant.ask(question, history)
-            alone = assistant.ask(question) if history else resolved
+            alone = _as_typed(assistant, question) if history else resolved
             history.append(Turn(question, resolved))
             rows.append({
                 "id": f"{c['id']}:{n}", "conversation": c["id"], "turn": n,
