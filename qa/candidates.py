@@ -163,20 +163,20 @@ class CandidateBuilder:
         top_similarity = passages[0].similarity if passages else 0.0
         coverage = self._coverage(profile, passages)
         groups = [sorted(places, key=lambda p: -p.reader_confidence) for _key, places in groups]
-        # Sentences to compare with the question: each candidate's best place, and its places in
-        # other articles (they must be about the question's subject to count).
-        measured = [p for places in groups for p in places
-                    if p is places[0] or p.article_id != places[0].article_id]
+        # Sentences to compare with the question: each candidate's places (besides its best one,
+        # they must be about the question's subject to count).
+        measured = [p for places in groups for p in places]
         closeness = dict(zip(map(id, measured), self._closeness(profile.question, measured)))
         scored = []
         for places in groups:
             best = places[0]
             sim = closeness[id(best)]
-            # The same words in another article are the same answer only where that article says
-            # them of the question's subject: "Wednesday" in a report of another event is not a
-            # second source for this one (the test other reports pass, `SUBJECT_SIMILARITY_RATIO`).
-            places = [p for p in places if p.article_id == best.article_id
-                      or closeness[id(p)] >= SUBJECT_SIMILARITY_RATIO * sim]
+            # The same words elsewhere are the same answer only where they are said of the
+            # question's subject: "Wednesday" in a report of another event is not a second source
+            # for this one, nor is "Ukraine" in the article's opening sentence a place where the
+            # missile was recovered "in the Poltava region of Ukraine" (the test other reports
+            # pass, `SUBJECT_SIMILARITY_RATIO`).
+            places = [p for p in places if p is best or closeness[id(p)] >= SUBJECT_SIMILARITY_RATIO * sim]
             features = self._features(profile, best, places, top_similarity, sim, coverage)
             score = self.model.probability(features) if self.model else best.reader_confidence
             citations = tuple(self._cite(p) for p in places)

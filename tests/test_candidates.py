@@ -280,6 +280,22 @@ def test_another_article_gives_the_same_words_as_a_source_only_about_the_same_su
     assert {c.article_id for c in cand.candidate.citations} == {"council", "vote"}
 
 
+def test_the_same_words_elsewhere_in_the_article_cite_it_only_about_the_same_subject(embedder):
+    # A new user's case: "Poltava region of Ukraine" also cited the opening sentence's "war in
+    # Ukraine" and a later "troops in Ukraine" (same words, the same answer, not about the missile).
+    text = ("Sources have raised alarm over North Korean troops in Russia's war in Ukraine. "
+            "Earlier this month, Ukrainian forces recovered a missile in the Poltava region of Ukraine. "
+            "South Korea's president convened a security meeting on Friday. "
+            "The deployment of North Korean troops in Ukraine has broad implications.")
+    spans = [span("Poltava region of Ukraine", 6.0, source=text), span("Ukraine", 3.0, source=text),
+             span("Ukraine", 2.0, occurrence=2, source=text)]
+    builder = CandidateBuilder(Calibration(), None, lambda _id: text, embed=embedder.encode)
+    cands = builder.build(profile("Where was the missile recovered?"), [passage(text=text)], ReaderOutput(spans, [0.0]))
+    best = cands[0]
+    assert best.candidate.answer == "Poltava region of Ukraine"
+    assert [text[c.start:c.end] for c in best.candidate.citations] == ["Poltava region of Ukraine"]
+
+
 def test_a_persons_age_set_off_after_the_name_counts_nothing_else():
     from qa.candidates import is_age_aside
 
