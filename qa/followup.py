@@ -30,7 +30,14 @@ The right subject (issue 15):
   too, and when the latest turn named nothing, the names of the turn before still come along;
 - a noun phrase alone ("And Pike?", "What about the Labour candidate?", "And in Berlin?") asks
   the previous question of it: its one personal pronoun, its one name, or its name after the
-  same kind of preposition is replaced, and who was replaced is not carried along.
+  same kind of preposition is replaced, and who was replaced is not carried along (unless the
+  phrase says whose: "And her opponent?"); the previous answer is then not its answer
+  (`asks_again_of_another`, used by `qa.assistant`);
+- a count that does not say what it counts ("How many were killed?") counts what the
+  conversation counts;
+- a question leaning only on a definite description ("Where was the manifesto posted?",
+  `leans_by_definite_only`) is searched with the conversation's words but read as typed
+  (`qa.assistant`).
 
 A question about the source of the previous answer ("Who says so?", `asks_for_source`) is not
 searched at all: `qa.assistant.source_of` answers it with that answer's claimant.
@@ -65,7 +72,6 @@ _ANAPHORA = _PERSONAL | _PLACE | {
 # "on board" / "aboard" with no vehicle after it ("How many people were on board?"): the vehicle
 # is the one the conversation is about, as a pronoun's antecedent would be.
 _ELLIPTICAL = re.compile(r"\b(?:on\s+board|aboard)\s*[?.!]*\s*$", re.IGNORECASE)
-
 # "Is it true that ...", "it is", "how is it that": "it" without an antecedent.
 _EXPLETIVE_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|possible|likely|known)\b"
                            r"|\bit\s+(?:is|was)\s+(?:true|reported|said|claimed)\b", re.IGNORECASE)
