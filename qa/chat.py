@@ -173,6 +173,9 @@ class Conversation:
     turns: list = field(default_factory=list)
     messages: list = field(default_factory=list)
     refused: str = ""  # the last question, when it was refused: it goes back in the box
+    # "New topic" replaced this conversation while an answer was on its way: that answer is
+    # dropped, not written back over the new, empty chat.
+    retired: bool = False
     # When the question being answered was sent (time.monotonic()), 0.0 when none is: the next
     # one waits in the box. Ten minutes on, it is taken as lost (a dropped connection).
     busy: float = 0.0
@@ -185,7 +188,7 @@ def build_app(assistant, job: IndexJob):
     from qa import render
     from qa.answer import Turn
     from qa.assistant import upload_name
-    from qa.errors import InvalidQuestion, QAError
+    from qa.errors import InvalidInput, InvalidQuestion, QAError
     from qa.filters import Filters
     from qa.filters import sources as source_names
 
@@ -244,7 +247,11 @@ def build_app(assistant, job: IndexJob):
             yield gr.skip(), gr.skip(), gr.skip()
             return
         try:
-            yield from _answer(question, conv, articles_in, source, since, until)
+            for shown in _answer(question, conv, articles_in, source, since, until):
+                if conv.retired:
+                    yield gr.skip(), gr.skip(), gr.skip()
+                    return
+                yield shown
         finally:
             conv.busy = 0.0
 
@@ -259,8 +266,9 @@ def build_app(assistant, job: IndexJob):
             scope = Filters(articles=tuple(articles_in or ()), source=source or None, since=since or None,
                             until=until or None)
             result = assistant.ask(question, conv.turns, filters=scope or None)  # says what is wrong
-        except InvalidQuestion as exc:
-            # Not asked: the question goes back in the box, to be corrected and sent again.
+        except (InvalidQuestion, InvalidInput) as exc:
+            # Not asked (the question, or the scope: a bad date): the question goes back in the
+            # box, to be corrected and sent again.
             reply, conv.refused, sources = render.message_html(str(exc)), question, render.sources_html(None)
         except QAError as exc:
             reply = render.message_html(str(exc))
@@ -283,9 +291,11 @@ def build_app(assistant, job: IndexJob):
         note under the box cleared once no answer is on its way."""
         return conv.refused or gr.skip(), gr.skip() if conv.busy else NO_NOTE
 
-    def new_topic():
-        conv = Conversation()
-        return conv, [], render.sources_html(None), ""
+    def new_topic(conv: Conversation | None = None):
+        if conv is not None:
+            conv.retired = True  # an answer still on its way belongs to the old topic
+        # The box is left as it is: a question typed meanwhile is for the new topic.
+        return Conversation(), [], render.sources_html(None), gr.skip()
 
     def edit_query(conv: Conversation):
         """Put the last search query in the question box, to correct it and ask again."""
@@ -420,10 +430,13 @@ def build_app(assistant, job: IndexJob):
                   queue=False).then(
                 answer, [pending, conv, scope_articles, scope_source, scope_since, scope_until],
                 [conv, chatbot, sources], concurrency_limit=4, show_progress="hidden",
+                # A question asked in a new topic while the old topic's answer is still on its
+                # way is answered too (the default, "once", dropped it: "Searching..." forever).
+                trigger_mode="multiple",
             ).then(restore_refused, [conv], [question, note], queue=False)
-        new_btn.click(new_topic, None, [conv, chatbot, sources, question], queue=False)
+        new_btn.click(new_topic, [conv], [conv, chatbot, sources, question], queue=False)
         edit_btn.click(edit_query, [conv], [question], queue=False)
-        chatbot.clear(new_topic, None, [conv, chatbot, sources, question], queue=False)
+        chatbot.clear(new_topic, [conv], [conv, chatbot, sources, question], queue=False)
         files.upload(upload, [files], [upload_note, files, articles, to_remove, status, scope_articles, scope_source])
         remove_btn.click(remove, [to_remove], [upload_note, articles, to_remove, status])
         timer.tick(poll_index, [shown_status],

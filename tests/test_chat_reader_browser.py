@@ -292,3 +292,22 @@ def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):
         page.wait_for_function("() => !(document.querySelector('#qa-note')?.innerText || '').trim()", timeout=10_000)
     else:
         assert second in questions[1] and "NIS" in replies[1], replies
+
+
+def test_new_topic_while_an_answer_is_on_its_way_stays_a_new_topic(page):
+    """A new user's case: "New topic" clicked while "Searching the articles..." showed cleared the
+    chat, then the old question and answer came back, and a question asked meanwhile was lost."""
+    page.fill("#qa-question textarea", CARD_QUESTION)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-question').length >= 1", timeout=10_000)
+    page.click("#qa-new-topic")
+    page.wait_for_function("() => !document.querySelectorAll('#qa-chat .qa-question').length", timeout=10_000)
+    second = "How many North Korean troops have already arrived in Russia?"
+    page.fill("#qa-question textarea", second)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_selector("#qa-chat .qa-query", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_timeout(3000)  # the first answer, had it been kept, is back by now
+    screenshot(page, "chat-reader-new-topic.png")
+    questions = page.locator("#qa-chat .qa-question").all_inner_texts()
+    assert questions == [second], questions
+    assert "1,500" in page.locator("#qa-chat .qa-reply").last.inner_text()
