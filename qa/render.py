@@ -292,7 +292,8 @@ def sources_html(answer: Answer | None) -> str:
             parts.append(
                 f'<div class="qa-source{kind}" data-source="{entry.numbers[0]}" data-refs=" {refs} ">{anchors}'
                 f'<div class="qa-source-head"><span class="qa-num">{"".join(f"[{n}]" for n in entry.numbers)}</span> '
-                f'{_place(entry.citation)}</div>{"".join(who)}'
+                f'{_place(entry.citation, sorted({s.citation.paragraph for s in entry.sources}))}</div>'
+                f'{"".join(who)}'
                 f'<blockquote class="qa-passage">{highlight_marks(entry.text, entry.marks)}</blockquote>'
                 "</div>"
             )
@@ -421,9 +422,13 @@ def _refs(numbers: Iterable[int], key: str = "") -> str:
     return "".join(f'<a class="qa-ref" href="#{prefix}{n}" data-ref="{n}">[{n}]</a>' for n in numbers)
 
 
-def _place(c: Citation) -> str:
-    """Title, paragraph, date, source and link of a citation, for the sources panel."""
-    text = f"<strong>{escape(c.title)}</strong>, paragraph {c.paragraph}"
+def _place(c: Citation, paragraphs: Sequence[int] = ()) -> str:
+    """Title, paragraph(s), date, source and link of a citation, for the sources panel; an entry
+    that merges passages names every paragraph its answers are read in."""
+    numbers = [n for n in (paragraphs or [c.paragraph]) if n]
+    where = (f", paragraph {numbers[0]}" if len(numbers) == 1
+             else f", paragraphs {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}" if numbers else "")
+    text = f"<strong>{escape(c.title)}</strong>{where}"
     meta = [escape(m) for m in (c.date, c.source) if m]
     if meta:
         text += f' <span class="qa-muted">· {" · ".join(meta)}</span>'

@@ -198,6 +198,17 @@ def test_overlapping_passages_of_one_article_are_merged_into_one_entry():
     assert PASSAGE in visible_text(out).replace("[1]", "").replace("[2]", "")
 
 
+def test_a_merged_entry_names_every_paragraph_its_answers_are_in():
+    # A new user's case: the heading said "paragraph 2" of a passage whose other answer the reply
+    # cited in paragraph 3.
+    from dataclasses import replace
+
+    later = replace(cite("12,000"), paragraph=3)
+    out = visible_text(sources_html(found(alternatives=(Candidate("12,000", 0.4, (later,)),))))
+    assert f"{TITLE}, paragraphs 2 and 3" in out
+    assert f"{TITLE}, paragraph 2" in visible_text(sources_html(found(alternatives=())))
+
+
 def test_passages_of_other_articles_or_far_apart_stay_separate_entries():
     answer = found(citations=(cite("1,500"), cite("1,500", offset=5000)), alternatives=())
     assert sources_html(answer).count('data-refs=') == 2
