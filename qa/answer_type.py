@@ -401,7 +401,7 @@ _ONSET_VERBS = frozenset("""
 happen happened occur occurred take took taken place start started begin began begun end ended finish
 finished be been become became come came go gone went open opened close closed held hold
 """.split())
-
+# Irregular past participles a passive "when" question ends in ("When were the troops sent?").
 _PARTICIPLES = frozenset("""
 sent built found hit shot struck caught sold bought paid lost left won made told said brought kept met put
 set cut spent sunk fought led shut hurt

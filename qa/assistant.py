@@ -240,11 +240,11 @@ class Assistant:
         _ = self.answerability
         snapshot = self.snapshot()
         t0 = time.perf_counter()
-        if not history and asks_for_source(question):
-            # "Who says so?" with nothing before it: searching for it finds nothing to say.
-            raise InvalidQuestion(f"{question!r} asks who says the previous answer, and this conversation has "
-                                  "none yet. Ask a question about the articles first.")
-        if history and asks_for_source(question):
+        if asks_for_source(question):
+            if not history:
+                # Nothing before it: a search for it finds nothing to say.
+                raise InvalidQuestion(f"{question!r} asks who says the previous answer, and this conversation "
+                                      "has none yet. Ask a question about the articles first.")
             # "Who says so?": the previous answer's claim says it, no search needed.
             sourced = source_of(question, history[-1].answer)
             if sourced is not None:

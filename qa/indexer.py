@@ -37,7 +37,6 @@ from qa.stores.generations import (
 
 log = logging.getLogger(__name__)
 
-
 # progress(stage, done, total); total 0: a stage without figures ("reading the articles")
 Progress = Callable[[str, int, int], None]
 # The counted stages as people read them, and what they count.

@@ -426,9 +426,11 @@ def _place(c: Citation, paragraphs: Sequence[int] = ()) -> str:
     """Title, paragraph(s), date, source and link of a citation, for the sources panel; an entry
     that merges passages names every paragraph its answers are read in."""
     numbers = [n for n in (paragraphs or [c.paragraph]) if n]
-    where = (f", paragraph {numbers[0]}" if len(numbers) == 1
-             else f", paragraphs {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}" if numbers else "")
-    text = f"<strong>{escape(c.title)}</strong>{where}"
+    text = f"<strong>{escape(c.title)}</strong>"
+    if len(numbers) == 1:
+        text += f", paragraph {numbers[0]}"
+    elif numbers:
+        text += f", paragraphs {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
     meta = [escape(m) for m in (c.date, c.source) if m]
     if meta:
         text += f' <span class="qa-muted">· {" · ".join(meta)}</span>'

@@ -270,10 +270,25 @@ def record_skipped(index_dir: Path, skipped: list[tuple[str, str]]) -> None:
     not use) for every process showing this index, in `SKIPPED` beside the manifest (not in
     it: skipping one more broken file changes no index data, so makes no new generation).
     Atomic: a reader sees the old list or the new one. Call with `writer_lock` held."""
-    index_dir = Path(index_dir)
-    tmp = index_dir / f"{SKIPPED}.{uuid.uuid4().hex[:12]}.tmp"
-    tmp.write_text(json.dumps({"skipped": [list(pair) for pair in skipped]}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, index_dir / SKIPPED)
+    _replace_file(Path(index_dir) / SKIPPED,
+                  json.dumps({"skipped": [list(pair) for pair in skipped]}, ensure_ascii=False))
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` durably and atomically: a temporary file beside it (collected by
+    `collect_garbage` if the writer dies), fsynced, swapped in, and the swap fsynced."""
+    # A name of its own ("x": never someone else's file), even though writers are locked.
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync(path.parent)  # the swap itself survives a power loss
 
 
 def recorded_skipped(index_dir: Path) -> list[tuple[str, str]] | None:
@@ -455,18 +470,7 @@ class IndexWriter:
                         dimension=self.vectors.dimension, chunks=len(self.vectors),
                         vector_store=self.vector_store, next_chunk_id=self.meta.next_id,
                         updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        # A name of its own ("x": never someone else's file), even though writers are locked.
-        tmp = self.index_dir / f"{MANIFEST}.{uuid.uuid4().hex[:12]}.tmp"
-        try:
-            with open(tmp, "x", encoding="utf-8") as f:
-                f.write(json.dumps(manifest, indent=1, sort_keys=True))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.index_dir / MANIFEST)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync(self.index_dir)  # the swap itself survives a power loss
+        _replace_file(self.index_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
         stamp = manifest_stamp(self.index_dir)
         return load_snapshot(self.index_dir, manifest, stamp)
 
