@@ -79,7 +79,8 @@ _POSSESSIVE = re.compile(
 # ", saying ...": a participle whose source is the main clause's subject ("The mayor defended
 # the spending, saying the $1.5 million was needed").
 _PARTICIPLE = re.compile(
-    r",\s+(?:saying|adding|claiming|noting|warning|insisting|arguing|stating|explaining|estimating)\b"
+    r",\s+(?:(?:saying|adding|claiming|noting|warning|insisting|arguing|stating|explaining|estimating)\b"
+    r"(?:\s+that\b)?|telling\s+(?:[\w\u2019'-]+\s+){0,3}?that\b)"
 )
 # ", reported officials," (the verb before its subject).
 _INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+(?!\d)((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
@@ -271,7 +272,11 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
         if claimant is not None and claimant.text.lower() not in _PRONOUNS:
             found.append(_Attribution(claimant, (m.start(), m.end()), "all"))
     for m in _PARTICIPLE.finditer(text, s0, s1):
-        verb = _FINITE.search(text, s0, m.start())
+        # The main clause's verb: the first finite one, or the first attributing one ("The
+        # governor said 14 died, adding that ...": not "died", which would make "The governor
+        # said 14" the subject).
+        verbs = [v for v in (_FINITE.search(text, s0, m.start()), _VERB.search(text, s0, m.start())) if v]
+        verb = min(verbs, key=lambda v: v.start()) if verbs else None
         claimant = _subject(text, s0, verb.start()) if verb else None
         if claimant is not None and claimant.text.lower() not in _PRONOUNS:
             found.append(_Attribution(claimant, (m.start() + 1, m.end()), "after"))
@@ -287,7 +292,8 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
                         r"(?:[.;!?\u201d\"]|$)", follows)
         if ends and re.match(r"\s*[\"\u201c]\w", follows):
             ends = None  # 'He said "Guardrails can only take so much."': a quote opens, the statement follows
-        if m.group() in _TRAILING_ONLY and not ends and not follows.lstrip().startswith(","):
+        if (m.group() in _TRAILING_ONLY and not ends and not follows.lstrip().startswith(",")
+                and not (m.group() != "read" and re.match(r"\s+that\b", follows))):  # "X added that ..."
             continue
         before = text[s0 : m.start()]
         if re.search(r"\b(?:the|a|an|its|their|his|her)\s+$", before, re.IGNORECASE):

@@ -96,6 +96,11 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
     ("The ministry, for its part, said 40 people died.", "40", "The ministry"),
     ("The stadium operator, Harbour Events Ltd, gave the attendance as 31,200.", "31,200", "Harbour Events Ltd"),
     ("Lindqvist's own campaign put her total at 18,450 votes.", "18,450", "Lindqvist's own campaign"),
+    # "telling reporters that", "added that", and a main clause whose first verb attributes.
+    ("Mayor Jon Valdera disputed the toll, telling reporters that at least 22 people were killed.", "22",
+     "Mayor Jon Valdera"),
+    ("The ministry added that 41 homes were destroyed.", "41", "The ministry"),
+    ("The governor said 14 people died, adding that 41 homes were destroyed.", "41", "The governor"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
