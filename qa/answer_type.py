@@ -45,7 +45,15 @@ _NUMBER_WORDS = (
     "ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|"
     "dozens|half|third|quarter|percent|per cent|score"
 )
+# Number words as digits ("nine" -> "9", "forty" -> "40").
+SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())} | {w: str(10 * i) for i, w in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 _QUANTITY_SPAN = re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+# "70th" ranks, it does not count: "Her Platinum Jubilee, marking how many years on the throne?"
+# is not answered by "70th" (anniversary) but by "70" (years).
+_ORDINAL = re.compile(r"\b\d[\d,]*(?:st|nd|rd|th)\b", re.IGNORECASE)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -59,6 +67,12 @@ _DATE_SPAN = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*")
+# A people or an adjective of a place ("Russians", "Kansans", "European", "Chinese", "British"),
+# not the place: "Which nation ...?" is answered by "Russia", and the article that says
+# "Russians" names Russia too, most often. Suffixes only, no gazetteer; a plain "-an" is left
+# alone (Japan, Iran, Sudan, Michigan) and so is "-i" (Mali, Delhi).
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ians?|eans?|ans|ese|ish)$")
+_DEMONYM_PLACES = frozenset({"Orleans", "Caribbean", "Mediterranean", "Aegean"})
 # Who-questions in news are often answered by a description, not a name: "an eleven-month-old
 # boy" was rescued, "a child" survived. Nouns that name a person by age, kin, sex or role in an
 # event (a closed list, as the news-event table is: a word list from a lexicon would also take
@@ -208,6 +222,15 @@ _PROSPECTIVE = re.compile(
 _ACTUAL = re.compile(r"\b(?:already|so\s+far|to\s+date|have|has|had|did|was|were)\b", re.IGNORECASE)
 
 
+_ALREADY = re.compile(r"\b(?:already|so\s+far|to\s+date|thus\s+far|until\s+now|up\s+to\s+now)\b", re.IGNORECASE)
+
+
+def asks_already(question: str) -> bool:
+    """Whether ``question`` insists on what has happened so far ("have already arrived", "so
+    far"): a figure only expected ("is set to arrive", "could rise to") does not answer it."""
+    return bool(_ALREADY.search(question))
+
+
 def time_frame(text: str) -> str | None:
     """"prospective" when ``text`` (a question or the clause stating a figure) speaks of what
     could or will be, "actual" when of what already is or was, None when it does not say."""
@@ -287,7 +310,7 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
     "where", so a miss there is weak evidence; quantities and dates are reliable.
     """
     if answer_type is AnswerType.QUANTITY:
-        return bool(_QUANTITY_SPAN.search(span))
+        return bool(_QUANTITY_SPAN.search(_ORDINAL.sub(" ", span)))
     if answer_type is AnswerType.DATE:
         return bool(_DATE_SPAN.search(span))
     if answer_type is AnswerType.DURATION:
@@ -295,8 +318,17 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
     if answer_type is AnswerType.PERSON:
         return bool(_NAME.search(span) or _PERSON_NOUN.search(span))
     if answer_type is AnswerType.PLACE:
-        return bool(_NAME.search(span))
+        return bool(_NAME.search(span)) and not names_a_people(span)
     return None
+
+
+def names_a_people(span: str) -> bool:
+    """Whether ``span`` is a people or a place's adjective with no place name beside it
+    ("Russians", "the Kansans", "European countries"), which cannot answer "which country"."""
+    words = [w for w in re.findall(r"[\w'\u2019.-]+", span) if w.lower() not in ("the", "a", "an")]
+    if not words or not _DEMONYM.match(words[0]) or words[0] in _DEMONYM_PLACES:
+        return False
+    return not any(_NAME.match(w) for w in words[1:])
 
 
 _PARTITIVE_OF = re.compile(r"\s+of\s+(?:the|these|those|its|their|his|her|our|this|that)\s+", re.IGNORECASE)

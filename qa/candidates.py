@@ -27,6 +27,7 @@ from qa.answer import Candidate, Citation
 from qa.answer_type import (
     DEFEATED_BEFORE,
     MONEY_SPAN,
+    SMALL_NUMBERS,
     AnswerType,
     QuestionProfile,
     content_terms,
@@ -59,11 +60,7 @@ UNIT_SIMILARITY = 0.6
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
 # Number words a news article writes out, and their value ("nine people" and "9 people" are one
 # figure).
-_SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())} | {w: str(10 * i) for i, w in enumerate(
-        "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_NUMBER = re.compile(r"\d[\d,.]*|\b(?:" + "|".join(w for w in _SMALL_NUMBERS if w != "zero")
+_NUMBER = re.compile(r"\d[\d,.]*|\b(?:" + "|".join(w for w in SMALL_NUMBERS if w != "zero")
                      + r"|hundred|thousand|million|billion)\b", re.IGNORECASE)
 
 
@@ -598,7 +595,7 @@ def _numbers(text: str) -> set[str]:
     out = set()
     for m in _NUMBER.finditer(text):
         value = m.group().replace(",", "").rstrip(".").lower()
-        out.add(_SMALL_NUMBERS.get(value, value))
+        out.add(SMALL_NUMBERS.get(value, value))
     return out
 
 

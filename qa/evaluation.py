@@ -106,6 +106,27 @@ def squad_scores(prediction: str | None, references: Sequence[str]) -> tuple[flo
     return em, f1
 
 
+_ENCLOSING_QUOTES = re.compile("^[\u201c\u2018\u00ab\u201e]+|[\u201d\u2019\u00bb]+$")
+
+
+def quiz_references(references: Sequence[str]) -> list[str]:
+    """``references`` with the other ways an article writes the same answer, for references
+    that are quiz choices, not spans (RealTimeQA): a title without the typographic quotes the
+    quiz wraps it in ("\u201cArthur\u201d" -> "Arthur": the official normalisation drops ASCII
+    quotes only), and a small count in words or digits ("7" -> "seven"). Each variant is one
+    more reference, so the maximum over references applies as for SQuAD's several annotators.
+    """
+    from qa.answer_type import SMALL_NUMBERS
+
+    as_words = {d: w for w, d in SMALL_NUMBERS.items()}
+    out = list(references)
+    for r in references:
+        bare = _ENCLOSING_QUOTES.sub("", r.strip())
+        word = SMALL_NUMBERS.get(bare.lower()) or as_words.get(bare)
+        out += [v for v in (bare, word) if v and v not in out]
+    return out
+
+
 def has_answer(references: Sequence[str]) -> bool:
     """Whether the references hold at least one real (non-blank) answer."""
     return gold_answers(references) != [""]

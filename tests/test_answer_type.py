@@ -47,6 +47,15 @@ def test_expected_answer_type_of_a_question(question, kind):
     (AnswerType.DATE, "the Kremlin", False),
     (AnswerType.PERSON, "Kyrylo Budanov", True),
     (AnswerType.PLACE, "containers filled with shells", False),
+    # A people is not a place ("Which nation ...?" -> "Russians"); a rank is not a count.
+    (AnswerType.PLACE, "Russians", False),
+    (AnswerType.PLACE, "the Kansans", False),
+    (AnswerType.PLACE, "European countries", False),
+    (AnswerType.PLACE, "European Union", True),
+    (AnswerType.PLACE, "New Orleans", True),
+    (AnswerType.PLACE, "Japan", True),
+    (AnswerType.QUANTITY, "70th", False),
+    (AnswerType.QUANTITY, "70 years", True),
     (AnswerType.OTHER, "anything", None),
 ])
 def test_whether_a_span_is_of_the_type(kind, span, expected):
@@ -121,6 +130,15 @@ def test_the_time_frame_of_a_figure_is_what_already_is_or_what_could_be():
     assert time_frame("a first batch of 2,600 is set to arrive in Kursk") == "prospective"
     assert time_frame("1,500 North Korean troops have already arrived") == "actual"
     assert time_frame("nearly 11,000 are training in the Far East") is None
+
+
+def test_a_question_that_insists_on_what_has_happened_so_far():
+    from qa.answer_type import asks_already
+
+    assert asks_already("How many North Korean troops have already arrived in Russia?")
+    assert asks_already("How many have been vaccinated so far?") and asks_already("How many to date?")
+    assert not asks_already("How many North Korean troops have arrived in Russia?")
+    assert not asks_already("How many could eventually be sent?")
 
 
 def test_a_race_time_question_wants_a_duration():

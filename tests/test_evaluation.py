@@ -300,3 +300,17 @@ def test_evaluate_reader_threshold_overrides_the_readers_own():
 def test_evaluate_reader_honours_the_limit():
     examples = [_example(i, "Paris is big", ["Paris"]) for i in range(5)]
     assert evaluate_reader(_FakeReader(), examples, limit=2)["questions"] == 2
+
+
+def test_quiz_references_accept_the_article_s_way_of_writing_the_choice():
+    from qa.evaluation import quiz_references, squad_scores
+
+    # A quoted title and a count in digits are the same answers as the article's unquoted
+    # title and its count in words; everything else is left as it is.
+    assert squad_scores("Arthur", quiz_references(["\u201cArthur\u201d"])) == (1.0, 1.0)
+    assert squad_scores("seven", quiz_references(["7"])) == (1.0, 1.0)
+    assert squad_scores("12", quiz_references(["twelve"])) == (1.0, 1.0)
+    assert squad_scores("Arthur", ["\u201cArthur\u201d"]) == (0.0, 0.0)  # the official normalisation
+    assert quiz_references(["Kohl\u2019s"]) == ["Kohl\u2019s"]  # an apostrophe inside is kept
+    assert squad_scores("70th", quiz_references(["70"]))[1] == 0.0  # a rank is not the count
+    assert quiz_references(["1,500"]) == ["1,500"]

@@ -7,6 +7,8 @@ between sources, a question the article cannot answer, and a follow-up conversat
 import pytest
 
 from qa.answer import Turn
+from qa.answer_type import time_frame
+from qa.claims import find_claim
 from tests.conftest import CARD_QUESTION
 
 pytestmark = pytest.mark.reader
@@ -23,15 +25,6 @@ def test_card_question_is_answered_13000_citing_paragraph_10(assistant):
     c = answer.citations[0]
     assert c.paragraph == 10 and "containers filled with artillery shells" in c.passage
     assert c.title == "South Korea and Ukraine claim North Korea is sending troops to support Russia"
-
-
-def test_troops_arrived_is_1500_with_other_reports_listed(assistant):
-    answer = assistant.ask("How many North Korean troops have already arrived in Russia?")
-    assert answer.found and "1,500" in answer.answer
-    others = " ".join(a.answer for a in answer.alternatives)
-    # the article's other troop figures: 12,000 (could rise to), 10,000 (Zelenskyy), 11,000
-    # (training in the Far East), 2,600 (first batch to arrive in Kursk)
-    assert any(n in others for n in ("12,000", "10,000", "11,000", "2,600")), others
 
 
 def test_every_troop_figure_a_source_of_its_own_gives_is_shown_with_its_claimant(assistant):
@@ -64,3 +57,17 @@ def test_follow_up_conversation(assistant):
     history.append(Turn(second.question, second))
     third = assistant.ask("When will they be ready?", history)
     assert third.found and "November 1" in third.answer, third.to_dict()
+
+
+def test_troops_arrived_is_1500_and_figures_still_to_come_are_not_other_reports(assistant):
+    # "as many as 1,500 ... have already arrived": the first batch of 2,600 "is set to arrive" and
+    # the number "could eventually rise to 12,000" do not differ from it (a second new user's
+    # note: qa listed 2,600 under "The sources differ"). Without "already" the question does not
+    # say, and every troop figure stays, with its claimant (the test above).
+    snap = assistant.snapshot()
+    answer = assistant.ask("How many North Korean troops have already arrived in Russia?")
+    assert answer.found and "1,500" in answer.answer and not answer.tentative
+    for alt in answer.alternatives:
+        for c in alt.citations:
+            statement = find_claim(snap.article_text(c.article_id), c.start, c.end).statement.text
+            assert time_frame(statement) != "prospective", (alt.answer, statement)
