@@ -90,3 +90,28 @@ def test_a_refusal_by_the_verifier_says_what_fell_short():
     assert "probability 0.23, under 0.24" in text and "best 0.55" not in text
     out_of_scope = replace(refused, scope="source: wikinews", answerable=0.0)
     assert "no indexed article is in the scope" in render_answer(out_of_scope, 0.245)
+
+
+def test_an_answer_from_an_article_that_mentions_the_question_s_names_goes_first_only_if_credible():
+    from qa.answer import Candidate
+    from qa.assistant import answer_order
+    from qa.candidates import ScoredCandidate
+
+    def scored(answer: str, score: float, unmentioned: tuple[str, ...] = ()) -> ScoredCandidate:
+        return ScoredCandidate(Candidate(answer, score, ()), features(names_missing=float(bool(unmentioned))),
+                               places=(), unmentioned=unmentioned)
+
+    # "Which MLB team was invited to the White House?": the passage that answers it never says
+    # "Major League Baseball"; a span barely over the candidate floor from one that does (a
+    # basketball team's visit) must not take its place.
+    braves = scored("The Atlanta Braves", 0.90, unmentioned=("Major League Baseball",))
+    bucks = scored("Milwaukee Bucks", 0.06)
+    assert [c.candidate.answer for c in answer_order([braves, bucks], {}, credible=0.3)] == [
+        "The Atlanta Braves", "Milwaukee Bucks"]
+    # Another city's race: the article of the city asked about wins when its answer is credible.
+    vienna = scored("1:59:40", 0.85, unmentioned=("Berlin",))
+    berlin = scored("2:01:09", 0.45)
+    assert answer_order([vienna, berlin], {}, credible=0.3)[0] is berlin
+    # "Who said X?": the one the article names as the source of X goes before a likelier name.
+    a, b = scored("Anna", 0.8), scored("Troy Roberts", 0.5)
+    assert answer_order([a, b], {id(b): 0.8}, credible=0.3)[0] is b
