@@ -523,6 +523,10 @@ class Assistant:
         return time_frame(Assistant._claim(snapshot, c).statement.text)
 
     def _builder(self, snapshot: IndexSnapshot) -> CandidateBuilder:
+        # The reader's calibration is read from its folder when the reader loads: before that it
+        # is the default one, and a caller that passes the reader's output from elsewhere
+        # (`answer_from`, the benchmarks) got every candidate's reader_confidence from it.
+        self.reader.warm_up()
         return CandidateBuilder(self.reader.calibration, self.answerability, snapshot.article_text,
                                 self._related_words, self.embedder.encode)
 

@@ -152,12 +152,15 @@ def _answerability_section(folder: Path) -> list[str]:
     news = _load(runs[-1]) if runs else None
     if news:
         scope = f"{news['limit']} questions spread over the weeks" if news.get("limit") else "every question"
-        lines += [f"Held out (`benchmarks/results/{runs[-1].stem}.md`, RealTimeQA 2022, {scope}):", "",
+        lines += [f"Held out (`benchmarks/results/{runs[-1].stem}.md`, RealTimeQA 2022, {scope}; right: F1 >= 0.5 "
+                  "against the quiz's choice, which also counts unquoted and, for a small count, in words; F1 "
+                  "against the choices as written in brackets where the run measured it):", "",
                   "| decided by | F1 | answered % | near-topic: confident % | off-topic: not found % | "
                   "confident right % | tentative right % | ECE |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for name, r in news["results"].items():
             s = r["summary"]
-            lines.append(f"| {name} | {s['answerable']['f1']} | {s['answerable']['answered_pct']} | "
+            given = f" ({s['answerable']['f1_as_given']})" if "f1_as_given" in s["answerable"] else ""
+            lines.append(f"| {name} | {s['answerable']['f1']}{given} | {s['answerable']['answered_pct']} | "
                          f"{s['near_topic']['confident_pct']} | {s['off_topic']['not_found_pct']} | "
                          f"{s['all']['confident_right_pct']} | {s['all']['tentative_right_pct']} | "
                          f"{s['all']['expected_calibration_error']} |")

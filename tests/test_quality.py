@@ -71,3 +71,18 @@ def test_troops_arrived_is_1500_and_figures_still_to_come_are_not_other_reports(
         for c in alt.citations:
             statement = find_claim(snap.article_text(c.article_id), c.start, c.end).statement.text
             assert time_frame(statement) != "prospective", (alt.answer, statement)
+
+
+def test_a_fresh_assistant_scores_a_reading_done_elsewhere_as_its_own(assistant):
+    # `answer_from` with the reader's output from another Assistant (the benchmarks compare
+    # deciders that way): the fresh one's reader had not loaded, so its calibration was the
+    # default one and every candidate's reader_confidence came from it (0.921 for 0.905).
+    from qa.assistant import Assistant
+
+    question = "How many North Korean soldiers are in Russia?"
+    passages = assistant.retriever.retrieve(assistant.snapshot(), question)
+    output = assistant.reader.read(question, [p.text for p in passages])
+    fresh = Assistant(assistant.settings)
+    theirs = fresh.candidates(fresh.snapshot(), question, passages, output)
+    mine = assistant.candidates(assistant.snapshot(), question, passages, output)
+    assert [(c.candidate.answer, c.features) for c in theirs] == [(c.candidate.answer, c.features) for c in mine]
