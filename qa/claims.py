@@ -56,8 +56,9 @@ _VERBS = (
     r"|stated|states|reported|reports|reporting|suggested|suggests|suggest|indicated|indicates"
     r"|noted|notes|declared|declares|described|describes|cited|cites|cite|wrote|writes|confirmed"
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
-    r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read"
-    r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)\s+at"
+    r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read|promised|promises|pledged|pledges"
+    r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)"
+    r"(?:\s+of(?:\s+[\w'\u2019-]+){1,3}?)?\s+at"
     r"|(?:gives?|gave)\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate"
     r"|tally|attendance|turnout|crowd)\s+as"
 )
@@ -68,7 +69,8 @@ _TRAILING_ONLY = {"read", "added", "adds"}
 _PASSIVE = re.compile(
     r"\b(?:told|reported|noted|estimated|described|provided|cited|announced|confirmed|stated|claimed"
     r"|published|released|issued|statement|statements|estimates?|reports?|poll|assessment)"
-    r"(?:\s+\w+ly)?\s+by\s+"
+    r"(?:\s+\w+ly)?\s+by\s+",
+    re.IGNORECASE,  # "Estimates by event organizers indicate ..." opens a sentence
 )
 _ACCORDING = re.compile(r"\b[Aa]ccording\s+to\s+")
 # "the NIS's findings that ...": the possessor is the source.
@@ -83,7 +85,7 @@ _PARTICIPLE = re.compile(
     r"(?:\s+that\b)?|telling\s+(?:[\w\u2019'-]+\s+){0,3}?that\b)"
 )
 # ", reported officials," (the verb before its subject).
-_INVERTED = re.compile(r",\s+(?:said|says|reported|added|wrote)\s+(?!\d)((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
+_INVERTED = re.compile(r",[\"\u201d]?\s+(?:said|says|reported|added|wrote)\s+(?!\d)((?:[\w\u2019'.-]+\s+){0,2}[\w\u2019'.-]+)(?=[,.;])")
 
 _PERSONAL = {"he", "she", "they"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these",
@@ -101,7 +103,8 @@ _TRAILING = re.compile(
 # A subject is cut where a clause starts: punctuation, quotes, or a conjunction after a verb.
 _SUBJECT_BREAK = re.compile(r"[,;\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:that|who|which|when|where|because|if)\s")
 _AGENT_END = re.compile(
-    r"[,;.\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:of|to|as|ranging|was|were|is|are|in|on|at|that|who|which|for|from|with|last)\s"
+    r"[,;.\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:of|to|as|ranging|was|were|is|are|in|on|at|that|who|which|for|from|with|last"
+    r"|indicate|indicates|indicated|show|shows|showed|suggest|suggests|suggested|put|puts|say|says|said)\s"
 )
 _ACCORDING_END = re.compile(r"[,;]|(?<!\d):(?!\d)|\.(?:\s|$)|\s(?:who|that|which)\s")
 _FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|be|been|will|would|did|does|do|\w+ed)\b")
@@ -136,7 +139,7 @@ def find_claim(text: str, start: int, end: int, source: str | None = None, date:
             and _HEDGE.search(text, sentence[0], sentence[1])):
         # "Budanov said that these forces are expected ... . The first batch of 2,600 is set to
         # arrive ...": a hedged sentence with no source of its own continues the one before.
-        carried = [a for a in _attributions(text, previous) if a.scope in ("after", "all")]
+        carried = [a for a in _attributions(text, previous) if a.scope in ("after", "all", "before")]
         if carried:
             claimant = carried[-1].claimant
     statement = _statement(text, sentence, start, end, chosen)

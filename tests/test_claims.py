@@ -48,6 +48,10 @@ def test_a_hedged_sentence_without_a_source_continues_the_source_of_the_sentence
     # "Budanov said that these forces are expected ... . The first batch of 2,600 ... is set to
     # arrive ..."
     assert claimant_of(ARTICLE, "2,600") == "Budanov"
+    # ... and of one that ends with its source ("..., according to the ministry.").
+    text = ("Rescue teams have already evacuated 3,200 people, according to the ministry. A further 5,000 "
+            "residents are set to be moved on Tuesday.")
+    assert claimant_of(text, "5,000") == "the ministry"
 
 
 def test_a_sentence_in_the_articles_own_voice_has_no_claimant_and_is_the_publications():
@@ -101,6 +105,15 @@ def test_the_statement_is_the_clause_that_says_what_the_figure_is():
      "Mayor Jon Valdera"),
     ("The ministry added that 41 homes were destroyed.", "41", "The ministry"),
     ("The governor said 14 people died, adding that 41 homes were destroyed.", "41", "The governor"),
+    # A third new user's sentences: the source after a closing quote, a capitalised "Estimates
+    # by", "put the cost of X at", a promise.
+    ("\u201cWe counted 1,300 tractors this morning, and more are coming,\u201d said Marc Dewulf, a spokesman.",
+     "1,300", "Marc Dewulf"),
+    ("Estimates by event organizers indicate roughly one million people marched.", "roughly one million",
+     "event organizers"),
+    ("The city of Brussels put the cost of cleaning up at 250,000 euros.", "250,000 euros", "The city of Brussels"),
+    ("Chelyabinsk\u2019s governor has promised one million rubles to each family.", "one million rubles",
+     "Chelyabinsk\u2019s governor"),
 ])
 def test_attribution_patterns(sentence, answer, claimant):
     assert claimant_of(sentence, answer) == claimant
