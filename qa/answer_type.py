@@ -201,13 +201,16 @@ def profile(question: str) -> QuestionProfile:
 _MONEY_Q = re.compile(
     r"\bhow much\b(?:(?!\?).)*\b(?:pay|pays|paying|paid|cost|costs|costing|spend|spends|spending|spent|"
     r"earn|earns|earned|earning|charge|charged|charging|owe|owes|owed|fine|fined|worth|raise|raised|"
-    r"donate|donated|sell for|sold for|money|funding|budget|salary|wage|compensation|price)\b|"
+    r"donate|donated|sell for|sold for|money|funding|budget|salary|wage|compensation|price|aid|damage|"
+    r"damages|loan|loans|grant|grants|bailout|ransom|investment|relief|subsidy|subsidies)\b|"
     r"\bhow much money\b|\bwhat (?:is|was|were|are|will be) the (?:price|cost|fine|budget|salary|fee|ransom)\b",
     re.IGNORECASE,
 )
 MONEY_SPAN = re.compile(
     r"[$\u20ac\u00a3\u00a5\u20b9\u20bd\u20a9]|\b(?:dollars?|euros?|pounds?|sterling|roubles?|rubles?|won|yuan|"
     r"renminbi|yen|rupees?|francs?|pesos?|reais|lira|shekels?|dinars?|rand|krona|kronor|krone|"
+    r"leva|lev|taka|naira|rupiah|ringgit|baht|dong|hryvnias?|zloty|forints?|dirhams?|riyals?|rials?|"
+    r"shillings?|cedis?|kwacha|lei|kuna|tenge|soms?|birr|pula|rufiyaa|kyat|kip|riel|"
     r"usd|eur|gbp|cents?|pence|bitcoins?)\b",
     re.IGNORECASE,
 )

@@ -213,3 +213,15 @@ def test_who_won_asks_for_the_winner_not_the_beaten():
 def test_a_when_question_asks_the_date_of_its_verb(question, event):
     assert when_event(question) == event
     assert profile(question).event == event
+
+
+def test_money_questions_and_the_currencies_of_the_news():
+    from qa.answer_type import MONEY_SPAN, asks_money
+
+    # A third new user's articles: aid in leva, compensation in taka, damage put at a sum.
+    assert asks_money("How much emergency aid did the Bulgarian government announce?")
+    assert asks_money("How much damage did the Tarnova floods cause?")
+    assert not asks_money("How much rain fell in Tarnova?")
+    for sum_ in ("50 million leva", "200,000 taka", "1.2 billion naira", "30,000 hryvnias", "$5 million"):
+        assert MONEY_SPAN.search(sum_), sum_
+    assert not MONEY_SPAN.search("12 workers")
