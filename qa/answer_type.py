@@ -183,6 +183,9 @@ class QuestionProfile:
     attributed: tuple[str, ...] = ()
     winner: bool = False  # asks who won (`asks_winner`): the side beaten cannot answer it
     partitive: bool = False  # "How many of the cases ...": counts a part of what it names
+    # "How many did the police say marched?", "... according to the university?": the content
+    # words naming whose figure is asked for (`claimed_by`); empty when the question names none.
+    source: tuple[str, ...] = ()
 
 
 def profile(question: str) -> QuestionProfile:
@@ -195,7 +198,8 @@ def profile(question: str) -> QuestionProfile:
     event = when_event(question) if answer_type is AnswerType.DATE else event_terms(question, names, counted)
     return QuestionProfile(question, answer_type, counted, terms, names, key_names(names), event, asks_money(question),
                            time_frame(question[how_many.end():]) if how_many else None,
-                           attributed_terms(question), asks_winner(question), bool(_PARTITIVE_Q.search(question)))
+                           attributed_terms(question), asks_winner(question), bool(_PARTITIVE_Q.search(question)),
+                           claimed_by(question) if answer_type is AnswerType.QUANTITY else ())
 
 
 _MONEY_Q = re.compile(
@@ -261,6 +265,27 @@ def attributed_terms(question: str) -> tuple[str, ...]:
     guardrails can only take so much?" -> ("guardrails", "take")); () when it asks no source."""
     m = _SOURCE_Q.match(question)
     return content_terms(question[m.end():]) if m else ()
+
+
+# Whose figure a question asks for: "How many did the police say ...", "How many did Berger
+# count?", "... according to the university?", "By the organisers' count, how many ...?".
+_CLAIMED_BY = re.compile(
+    r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[\w'\u2019.-]+\s+){0,4}?[\w'\u2019.-]+)\s+"
+    r"(?:say|said|estimate|estimated|report|reported|count|counted|put|claim|claimed|give|gave|tally|record|recorded"
+    r"|confirm|confirmed)\b"
+    r"|\baccording\s+to\s+((?:[\w'\u2019.-]+\s*){1,6}?)(?=[,?.]|$)"
+    r"|\bby\s+((?:[\w'\u2019.-]+\s+){0,4}?[\w'\u2019.-]+)['\u2019]s?\s+(?:count|estimate|tally|figures?|reckoning)\b",
+    re.IGNORECASE,
+)
+
+
+def claimed_by(question: str) -> tuple[str, ...]:
+    """The content words of the source whose figure ``question`` asks for ("How many people
+    did the police say marched in Porto?" -> ("police",)); () when it names none."""
+    m = _CLAIMED_BY.search(question)
+    if not m:
+        return ()
+    return content_terms(next(g for g in m.groups() if g))
 
 
 # "Who won the mayoral race?", "Which team beat ...": the question asks for the winner, the
@@ -417,11 +442,25 @@ def event_terms(question: str, names: Sequence[str], counted: str | None) -> tup
     lowered = {n.lower() for n in names}
     if any(w.lower() in _LIGHT_VERBS for w in words[start:]):
         return ()  # "How many votes did her opponent get?": whose the count is, nothing happened
-    after = [w.lower() for w in words[start:]
+    after = [(i, w.lower()) for i, w in enumerate(words[start:], start)
              if w.lower() not in STOPWORDS and w.lower() not in lowered and w.lower() not in _ADVERBS
              and not w[:1].isupper() and not any(c.isdigit() for c in w)]
-    verbs = [w for w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
-    return tuple((verbs or after)[:1])
+    verbs = [(i, w) for i, w in after if w.endswith(("ed", "en", "ing")) or w in _EVENT_SYNONYMS]
+    chosen = (verbs or after)[:1]
+    if chosen and _after_place_preposition(words, chosen[0][0]):
+        return ()  # "How many were on board the jet shot down ...?", "in the building": where, not what
+    return tuple(w for _, w in chosen)
+
+
+_PLACE_PREPOSITIONS = frozenset("on in at aboard inside into onto near".split())
+_DETERMINERS = frozenset("the a an its their his her this that".split())
+
+
+def _after_place_preposition(words: Sequence[str], i: int) -> bool:
+    j = i - 1
+    if j >= 0 and words[j].lower() in _DETERMINERS:
+        j -= 1
+    return j >= 0 and words[j].lower() in _PLACE_PREPOSITIONS
 
 
 # "When was the missile recovered?", "When did it dock with the space station?": the auxiliary,

@@ -105,6 +105,10 @@ class ScoredCandidate:
     unmentioned: tuple[str, ...] = ()  # key names of the question its best article never mentions
     unstated: tuple[str, ...] = ()  # event words of a "how many" question its sentence does not state
     defeated: bool = False  # "Who won ...?" and the span is the side beaten ("beating Eastfield Rovers")
+    # The question's event is not stated in its own sentence, which states another news event ("injured
+    # at least 50 more", after the sentence saying the fire destroyed 200 homes): as a figure
+    # another source gives for the answer's count, it is of something else.
+    elsewhere: bool = False
 
     @property
     def score(self) -> float:
@@ -180,10 +184,11 @@ class CandidateBuilder:
             stems = self._article_stems(best.article_id)
             unmentioned = tuple(n for n in profile.key_names if not mentions(n, stems))
             unstated = self._unstated(profile, best)
+            elsewhere = self._stated_elsewhere(profile, best)
             defeated = profile.winner and bool(
                 DEFEATED_BEFORE.search(best.passage.text, max(0, best.span.start - 40), best.span.start))
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
-                                          unmentioned, unstated, defeated))
+                                          unmentioned, unstated, defeated, elsewhere=elsewhere))
         scored.sort(key=lambda c: -c.score)
         return scored
 
@@ -405,8 +410,22 @@ class CandidateBuilder:
         if profile.answer_type is not AnswerType.QUANTITY:
             return ()
         stems = self._context_stems(best)
+        # The sentence before only lends a news event to a sentence that states no other one:
+        # "The fire service said 12 workers had been killed ... . Meghna Knitwear said 40 people
+        # had been injured." does not make the 40 a count of the killed. (A verb outside the
+        # table, "crashed", is lent as before: "sixteen ... were killed" after the crash.)
+        own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
         return tuple(w for w in profile.event
-                     if not states(w, stems) and (is_news_event(w) or states_another_event(w, stems)))
+                     if not states(w, own) and ((is_news_event(w) and states_another_event(w, own)) or (
+                         not states(w, stems) and (is_news_event(w) or states_another_event(w, stems)))))
+
+    def _stated_elsewhere(self, profile: QuestionProfile, best: Place) -> bool:
+        """For a "how many" question: the candidate's own sentence states a news event of
+        `qa.answer_type`'s table but not the question's (which only the sentence before states)."""
+        if profile.answer_type is not AnswerType.QUANTITY or not profile.event:
+            return False
+        own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+        return any(not states(w, own) and states_another_event(w, own) for w in profile.event)
 
     def _text(self, article_id: str) -> str:
         if article_id not in self._texts:

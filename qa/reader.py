@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,19 @@ def context_budget(max_length: int, stride: int, special: int = 3) -> int:
 # ("put her total at 18,450") was never read; with 40 it is (a new user's articles: 2 of 3
 # disagreements surfaced). Decoding 40 costs nothing next to the model.
 TOP_SPANS = 40
+
+# Every figure of a window is scored too, as the span that is exactly the figure ("34", "one
+# million", "1.7 million"), whatever its rank: where sources disagree, the best spans are
+# wordings of the first source's figure ("27", "at 27", "death toll at 27", ...), and the others'
+# ("34 bodies", "at least 41 residents") were never candidates, so never shown as differing.
+# Downstream, a figure still needs the candidate floor and the checks of `qa.candidates`.
+_SCALE = r"(?:hundred|thousand|million|billion|trillion)"
+_FIGURE = re.compile(
+    rf"\d[\d,.]*\d(?:\s+{_SCALE})?|\d(?:\s+{_SCALE})?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+    rf"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+    rf"fifty|sixty|seventy|eighty|ninety|a\s+dozen|dozens|hundreds|thousands)(?:\s+{_SCALE})?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -322,7 +336,9 @@ class Reader:
                 offsets = window.offsets
                 null = float(starts[row, 0] + ends[row, 0])
                 null_scores[c] = min(null_scores[c], null)
-                for s_tok, e_tok, score in self._top_spans(starts[row], ends[row], seq_ids, ctx_seq, top_n):
+                found = self._top_spans(starts[row], ends[row], seq_ids, ctx_seq, top_n)
+                found += self._figure_spans(starts[row], ends[row], seq_ids, offsets, ctx_seq, contexts[c])
+                for s_tok, e_tok, score in found:
                     start, end = offsets[s_tok][0], offsets[e_tok][1]
                     key = (c, start, end)
                     if key not in best or best[key].score < score:
@@ -345,6 +361,23 @@ class Reader:
             ids[row, :n], types[row, :n], mask[row, :n] = w.ids, w.type_ids, w.attention_mask
         return {k: torch.from_numpy(v).to(self.device)
                 for k, v in (("input_ids", ids), ("token_type_ids", types), ("attention_mask", mask))}
+
+    @staticmethod
+    def _figure_spans(start_logits, end_logits, seq_ids, offsets, ctx_seq: int, context: str):
+        """(start, end, score) of every figure (`_FIGURE`) of one window's context part whose
+        first and last characters begin and end tokens."""
+        tokens = [i for i, s in enumerate(seq_ids) if s == ctx_seq]
+        if not tokens:
+            return []
+        lo, hi = offsets[tokens[0]][0], offsets[tokens[-1]][1]
+        starts = {offsets[i][0]: i for i in tokens}
+        ends = {offsets[i][1]: i for i in tokens}
+        out = []
+        for m in _FIGURE.finditer(context, lo, hi):
+            s_tok, e_tok = starts.get(m.start()), ends.get(m.end())
+            if s_tok is not None and e_tok is not None and e_tok >= s_tok:
+                out.append((s_tok, e_tok, float(start_logits[s_tok] + end_logits[e_tok])))
+        return out
 
     def _top_spans(self, start_logits, end_logits, seq_ids, ctx_seq: int, top_n: int):
         """The ``top_n`` (start, end, score) of one window: end >= start, within the answer

@@ -102,6 +102,10 @@ def test_event_words_are_what_happened_to_the_counted_thing():
     assert profile("How many of them were injured?").event == ("injured",)
     # A follow-up's carried-over words (after the question mark) are not the event.
     assert profile("How many votes did she get? Sofia Marchetti Harwick mayoral election").event == ()
+    # Where they were is not what happened ("carried 33 passengers" answers "on board").
+    assert profile("How many passengers were on board the Conception?").event == ()
+    assert profile("How many people were in the building?").event == ()
+    assert profile("How many troops are stationed on the border?").event == ("stationed",)
 
 
 def test_an_event_is_stated_in_its_own_words_or_a_news_synonym():
@@ -225,3 +229,15 @@ def test_money_questions_and_the_currencies_of_the_news():
     for sum_ in ("50 million leva", "200,000 taka", "1.2 billion naira", "30,000 hryvnias", "$5 million"):
         assert MONEY_SPAN.search(sum_), sum_
     assert not MONEY_SPAN.search("12 workers")
+
+
+def test_whose_figure_a_question_asks_for():
+    from qa.answer_type import profile
+
+    assert profile("How many people did the police say marched in Porto?").source == ("police",)
+    assert profile("How many took part in the march according to the university?").source == ("university",)
+    assert profile("By the organisers' count, how many people marched?").source == ("organisers",)
+    assert profile("How many tractors did Marc Dewulf count?").source == ("marc", "dewulf")
+    assert profile("How many people died in the floods?").source == ()
+    assert profile("How many votes did she get?").source == ()
+    assert profile("Who said 65,000 took part?").source == ()  # not a figure question

@@ -112,6 +112,9 @@ def test_an_answer_from_an_article_that_mentions_the_question_s_names_goes_first
     vienna = scored("1:59:40", 0.85, unmentioned=("Berlin",))
     berlin = scored("2:01:09", 0.45)
     assert answer_order([vienna, berlin], {}, credible=0.3)[0] is berlin
-    # "Who said X?": the one the article names as the source of X goes before a likelier name.
+    # "Who said X?": the one the article names as the source of X goes before a likelier name;
+    # so does the police's figure for "How many did the police say ...?", credible or not.
     a, b = scored("Anna", 0.8), scored("Troy Roberts", 0.5)
     assert answer_order([a, b], {id(b): 0.8}, credible=0.3)[0] is b
+    own, police = scored("Tens of thousands", 0.88), scored("18,000", 0.12)
+    assert answer_order([own, police], {id(police): 1.0}, credible=0.3)[0] is police

@@ -86,3 +86,53 @@ def test_a_fresh_assistant_scores_a_reading_done_elsewhere_as_its_own(assistant)
     theirs = fresh.candidates(fresh.snapshot(), question, passages, output)
     mine = assistant.candidates(assistant.snapshot(), question, passages, output)
     assert [(c.candidate.answer, c.features) for c in theirs] == [(c.candidate.answer, c.features) for c in mine]
+
+
+PORTO = """Tens of thousands march in Porto against soaring rents
+
+PORTO, Portugal, March 9 (Trial Newswire) - Tens of thousands of people marched through central Porto on Saturday to protest against soaring rents, although police and organisers gave sharply different figures for the size of the crowd.
+
+The Public Security Police (PSP) put the crowd at 18,000 at its peak, a police spokesman told reporters. The organising collective, Casa Para Todos, said 65,000 people had taken part, calling it "the biggest housing protest this city has ever seen". According to a count by the University of Porto's urban studies centre, which analysed aerial photographs, about 31,000 people were on the streets at 4 p.m.
+
+Marchers set off from Praça da Batalha at 3 p.m. and ended outside City Hall on Avenida dos Aliados.
+"""
+FACTORY = """Garment factory fire kills at least 12 in Bangladesh
+
+NARAYANGANJ, Bangladesh, May 22 (Trial Newswire) - A fire ripped through a seven-storey garment factory in Narayanganj, south of Dhaka, on Wednesday, killing at least 12 workers and injuring dozens, officials said.
+
+The fire service said 12 workers had been killed and 62 injured. A statement from the factory's owners, Meghna Knitwear, said 40 people had been injured. The workers' union put the death toll at 19, saying several bodies had been found on the fourth floor after the fire service left.
+
+Labour Minister Nazrul Hossain said each victim's family would receive 200,000 taka in compensation.
+"""
+
+
+@pytest.fixture(scope="module")
+def desk(trained_reader, tmp_path_factory):
+    """A third new user's disputed stories (shortened), with the trained reader."""
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    corpus = tmp_path_factory.mktemp("desk")
+    (corpus / "porto-housing-march.txt").write_text(PORTO, encoding="utf-8")
+    (corpus / "narayanganj-factory-fire.txt").write_text(FACTORY, encoding="utf-8")
+    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("desk-index"),
+                              reader_model=str(trained_reader)))
+
+
+def test_a_figure_asked_of_a_source_is_that_source_s(desk):
+    answer = desk.ask("How many people did the police say marched in Porto?")
+    assert answer.found and answer.answer == "18,000", answer.answer
+    assert "police" in answer.citations[0].claimant.text
+
+
+def test_every_source_s_death_toll_is_shown_and_no_injured_count(desk):
+    answer = desk.ask("How many workers were killed in the Narayanganj factory fire?")
+    assert answer.found and "12" in answer.answer
+    others = {a.answer: a.citations[0].claimant.text if a.citations[0].claimant else None for a in answer.alternatives}
+    assert "19" in others and "union" in others["19"], others
+    assert not {"40", "62"} & set(others), others
+
+
+def test_a_sum_in_the_local_currency_answers_how_much(desk):
+    answer = desk.ask("How much compensation will each victim's family receive?")
+    assert answer.found and "200,000 taka" in answer.answer
