@@ -387,8 +387,10 @@ def render_answer(answer: Answer, threshold: float) -> str:
             why = (f"the articles hold an answer with probability {answer.answerable:.2f}, "
                    f"under {threshold:.2f}")
         elif answer.unmentioned:
-            why = (f"best {answer.score:.2f}, from an article that never mentions {', '.join(answer.unmentioned)}, "
-                   f"threshold {threshold:.2f}")
+            # Of the best candidate only: the closest passages listed below may well be from an
+            # article that does mention them (a new user read it as said of those).
+            why = (f"the best candidate, {answer.score:.2f}, was read in an article that never mentions "
+                   f"{', '.join(answer.unmentioned)}; threshold {threshold:.2f}")
         else:
             why = f"best {answer.score:.2f}, threshold {threshold:.2f}"
         lines.append(f"Not in the articles: no passage answers this with enough confidence ({why}).")

@@ -113,7 +113,7 @@ def test_a_refusal_names_the_check_that_refused():
     assert "hold an answer with probability 0.30, under 0.67" in by_verifier
     by_names = render_answer(found(answer=None, found=False, score=0.07, answerable=0.72, alternatives=(),
                                    unmentioned=("Korea",)), 0.26)
-    assert "best 0.07, from an article that never mentions Korea, threshold 0.26" in by_names
+    assert "the best candidate, 0.07, was read in an article that never mentions Korea; threshold 0.26" in by_names
 
 
 def test_a_refusal_lists_each_closest_passage_once_with_its_paragraph():
