@@ -270,12 +270,17 @@ def test_a_question_sent_while_the_last_is_being_answered_is_not_lost(page):
     page.fill("#qa-question textarea", first)
     page.press("#qa-question textarea", "Enter")
     page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-question').length >= 1", timeout=10_000)
+    # Every text the note under the box shows, however briefly: it is there while the first
+    # answer is on its way and goes when the reply is (on a fast machine within 400 ms of the
+    # second Enter, so a look after a fixed wait can miss it).
+    page.evaluate("""() => { window.qaNotes = [];
+        new MutationObserver(() => { const n = document.querySelector('#qa-note');
+            if (n && n.innerText.trim()) window.qaNotes.push(n.innerText); })
+        .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true}); }""")
     page.fill("#qa-question textarea", second)
     page.press("#qa-question textarea", "Enter")
-    # The note under the box, while the first answer is on its way (it goes when the reply is
-    # there).
     page.wait_for_timeout(400)
-    note_seen = page.locator("#qa-note").inner_text()
+    note_seen = " ".join(page.evaluate("() => window.qaNotes"))
     screenshot(page, "chat-reader-busy-note.png")
     page.wait_for_selector("#qa-chat .qa-query", timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(1500)
