@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer_type import SMALL_NUMBERS
 from qa.errors import InvalidQuestion, ModelProblem
 
 CALIBRATION_FILE = "calibration.json"
@@ -59,9 +60,9 @@ TOP_SPANS = 40
 # Downstream, a figure still needs the candidate floor and the checks of `qa.candidates`.
 _SCALE = r"(?:hundred|thousand|million|billion|trillion)"
 _FIGURE = re.compile(
-    rf"\d[\d,.]*\d(?:\s+{_SCALE})?|\d(?:\s+{_SCALE})?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
-    rf"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
-    rf"fifty|sixty|seventy|eighty|ninety|a\s+dozen|dozens|hundreds|thousands)(?:\s+{_SCALE})?\b",
+    rf"\d[\d,.]*\d(?:\s+{_SCALE})?|\d(?:\s+{_SCALE})?|\b(?:"
+    + "|".join(w for w in SMALL_NUMBERS if w != "zero")
+    + rf"|a\s+dozen|dozens|hundreds|thousands)(?:\s+{_SCALE})?\b",
     re.IGNORECASE,
 )
 
@@ -299,7 +300,7 @@ class Reader:
 
     def read(self, question: str, contexts: Sequence[str], top_n: int = TOP_SPANS) -> ReaderOutput:
         """Score answer spans for ``question`` in every context: the ``top_n`` best of each
-        window (`TOP_SPANS`).
+        window (`TOP_SPANS`), and every figure of it as exactly that figure (`_FIGURE`).
 
         Long contexts are read in overlapping windows (``max_length`` tokens, ``stride`` tokens
         of overlap); the same span seen in two windows keeps its best score.
