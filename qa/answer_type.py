@@ -457,6 +457,7 @@ _DETERMINERS = frozenset("the a an its their his her this that".split())
 
 
 def _after_place_preposition(words: Sequence[str], i: int) -> bool:
+    """Whether ``words[i]`` follows a place preposition, with at most a determiner between."""
     j = i - 1
     if j >= 0 and words[j].lower() in _DETERMINERS:
         j -= 1

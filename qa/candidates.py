@@ -150,6 +150,7 @@ class CandidateBuilder:
         self._passage_word_stems: dict[str, set[str]] = {}
         self._contexts: dict[tuple[str, int, int], str] = {}
         self._context_word_stems: dict[tuple[str, int, int], set[str]] = {}
+        self._sentence_word_stems: dict[tuple[str, int, int], set[str]] = {}
         self._related = related
         self._embed = embed
         self._attributed = False
@@ -390,6 +391,13 @@ class CandidateBuilder:
             self._context_word_stems[key] = word_stems(self._context(best))
         return self._context_word_stems[key]
 
+    def _sentence_stems(self, best: Place) -> set[str]:
+        """`word_stems` of the sentence a candidate was read in alone (the event checks)."""
+        key = (best.article_id, *best.sentence)
+        if key not in self._sentence_word_stems:
+            self._sentence_word_stems[key] = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+        return self._sentence_word_stems[key]
+
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
         """The question's event words (`qa.answer_type.event_terms`, or `when_event` for "when")
         that the candidate's sentence (with the one before; for a date its own sentence alone)
@@ -405,7 +413,7 @@ class CandidateBuilder:
             # A date is stated in the clause of its event, not the sentence before ("Earlier this
             # month, Ukrainian forces recovered a missile ... . North Korea has been delivering
             # ammunition since August" for when the missile was recovered).
-            own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+            own = self._sentence_stems(best)
             return tuple(w for w in profile.event if not states(w, own) and states_another_event(w, own))
         if profile.answer_type is not AnswerType.QUANTITY:
             return ()
@@ -414,7 +422,7 @@ class CandidateBuilder:
         # "The fire service said 12 workers had been killed ... . Meghna Knitwear said 40 people
         # had been injured." does not make the 40 a count of the killed. (A verb outside the
         # table, "crashed", is lent as before: "sixteen ... were killed" after the crash.)
-        own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+        own = self._sentence_stems(best)
         return tuple(w for w in profile.event
                      if not states(w, own) and ((is_news_event(w) and states_another_event(w, own)) or (
                          not states(w, stems) and (is_news_event(w) or states_another_event(w, stems)))))
@@ -424,7 +432,7 @@ class CandidateBuilder:
         `qa.answer_type`'s table but not the question's (which only the sentence before states)."""
         if profile.answer_type is not AnswerType.QUANTITY or not profile.event:
             return False
-        own = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+        own = self._sentence_stems(best)
         return any(not states(w, own) and states_another_event(w, own) for w in profile.event)
 
     def _text(self, article_id: str) -> str:

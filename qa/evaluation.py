@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from qa.answer_type import SMALL_NUMBERS
+
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
@@ -116,8 +118,6 @@ def quiz_references(references: Sequence[str]) -> list[str]:
     quotes only), and a small count in words or digits ("7" -> "seven"). Each variant is one
     more reference, so the maximum over references applies as for SQuAD's several annotators.
     """
-    from qa.answer_type import SMALL_NUMBERS
-
     as_words = {d: w for w, d in SMALL_NUMBERS.items()}
     out = list(references)
     for r in references:
