@@ -161,12 +161,17 @@ def collect(path: Path, items, make_rows, desc: str) -> list[dict]:
 def gather_news(args, reader: str, years: tuple[str, ...], folder: Path) -> dict[str, list[dict]]:
     """The RealTimeQA sources (answerable, near-topic, off-topic) of ``years``, read by ``reader``."""
     top_k = 8
+    from qa.evaluation import quiz_references
+
     news = spread(news_questions(years), args.news)
     rtqa, evidence = realtimeqa_assistant(reader)
     sources: dict[str, list[dict]] = {}
 
     def answerable(question, answers, _):
-        return candidate_rows(rtqa, question, answers, rtqa.retriever.retrieve(rtqa.snapshot(), question))
+        # The references are quiz choices: a title in typographic quotes, a count in digits
+        # where the article may write it in words (as benchmarks/news_answerability.py scores).
+        return candidate_rows(rtqa, question, quiz_references(answers),
+                              rtqa.retriever.retrieve(rtqa.snapshot(), question))
 
     sources["answerable"] = collect(folder / "answerable.jsonl",
                                     [(ex.id, ex.question, ex.answers, None) for ex in news], answerable, "answerable")
@@ -243,14 +248,14 @@ def gather(args, years: tuple[str, ...]) -> dict[str, list[dict]]:
     return sources
 
 
-def product_order(model, candidates: list[dict], floor: float) -> list[dict]:
-    """The candidates the Assistant would consider, in its order (`Assistant._compose`): those
-    that can answer, the ones above ``floor`` from articles naming what the question names
-    first, then by probability."""
+def product_order(model, candidates: list[dict], credible: float) -> list[dict]:
+    """The candidates the Assistant would consider, in its order (`qa.assistant.answer_order`):
+    those that can answer, the ones of at least ``credible`` probability (the report floor)
+    from articles naming what the question names first, then by probability."""
     from qa.answerability import AnswerFeatures
 
     scored = [(model.probability(AnswerFeatures(**c["features"])), c) for c in candidates if c.get("eligible", True)]
-    scored.sort(key=lambda pc: (pc[0] >= floor and not pc[1]["features"]["names_missing"], pc[0]), reverse=True)
+    scored.sort(key=lambda pc: (pc[0] >= credible and not pc[1]["features"]["names_missing"], pc[0]), reverse=True)
     return [c | {"p": p} for p, c in scored]
 
 
@@ -266,7 +271,7 @@ def decide(model, sources: dict[str, list[dict]], floor: float, report_floor: fl
     for name, rows in sources.items():
         items = []
         for row in rows:
-            ranked = product_order(model, row["candidates"], floor)
+            ranked = product_order(model, row["candidates"], report_floor)
             if not ranked:
                 items.append((None, 0.0, 0, False))
                 continue
