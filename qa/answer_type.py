@@ -59,6 +59,13 @@ _MONTHS = (
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+# A day of a month ("February 1", "22 May 2019") is a date, not a count: the dateline's "BRUSSELS,
+# February 1" does not answer "How many people drove tractors into Brussels?". Capitalised only
+# ("may 5" is a verb and a number).
+_MONTH_NAME = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+               r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_CALENDAR_DAY = re.compile(rf"\b{_MONTH_NAME}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+                           rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAME}(?:,?\s+\d{{4}})?")
 _DATE_SPAN = re.compile(
     rf"\b(?:{_MONTHS}|{_DAYS})\b|\b(?:1[5-9]|20)\d\d(?:s)?\b|\b\d{{1,2}}[:.]\d\d\b|\b[ap]\.?m\b|"
     r"\b(?:yesterday|today|tonight|tomorrow|morning|afternoon|evening|night|noon|midnight|week|weekend|"
@@ -134,6 +141,7 @@ _DATE_Q = re.compile(
     r"century|week|season|hour)\b|\bwhen (?:did|does|do|will|was|were|is|are|has|have|had|would|could)\b",
     re.IGNORECASE,
 )
+_WHO_FIRST = re.compile(r"\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose) (?:is|was|were|are|did|has|have|had|will)\b|"
                        r"\b(?:what|which) (?:[a-z-]+ ){0,2}(?:person|man|woman|leader|president|company|organi[sz]ation|team|"
                        r"party|group|player|actor|actress|singer|author|official|minister|ceo|firm|club|"
@@ -145,6 +153,7 @@ _PLACE_Q = re.compile(r"^\s*where\b|\bwhere (?:did|does|do|is|was|were|are|will|
                       r"\b(?:what|which) (?:[a-z-]+ ){0,2}(?:country|city|state|nation|town|village|region|province|county|"
                       r"continent|island|place|capital|location|area|territory|district|neighbou?rhood)\b",
                       re.IGNORECASE)
+_HOW_Q = re.compile(r"\bhow\b", re.IGNORECASE)  # "How old was he when he died?": "died" counts nothing
 _HOW_MANY_AT = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
 # "how many were (also) injured", "how many have been arrested": the word after the auxiliaries.
 _HOW_MANY_BARE = re.compile(
@@ -196,6 +205,8 @@ def profile(question: str) -> QuestionProfile:
     how_many = _HOW_MANY_AT.search(question)
     answer_type = expected_type(question)
     event = when_event(question) if answer_type is AnswerType.DATE else event_terms(question, names, counted)
+    if not event and answer_type is AnswerType.QUANTITY and not counted and not _HOW_Q.search(question):
+        event = counted_event(question)
     return QuestionProfile(question, answer_type, counted, terms, names, key_names(names), event, asks_money(question),
                            time_frame(question[how_many.end():]) if how_many else None,
                            attributed_terms(question), asks_winner(question), bool(_PARTITIVE_Q.search(question)),
@@ -254,7 +265,7 @@ _SOURCE_Q = re.compile(
     r"^\s*(?:(?:who\s+|which\s+(?:[\w-]+\s+){1,3}?)(?:(?:has|had|have|first|also|later|then)\s+)*"
     r"(?:said|says|told|tells|claimed|claims|estimated|estimates|announced|announces|stated|states|warned|warns"
     r"|insisted|insists|described|describes|predicted|predicts|suggested|suggests|alleged|alleges|confirmed"
-    r"|confirms|revealed|reveals|reported|reports|wrote|writes|declared|declares)"
+    r"|confirms|revealed|reveals|reported|reports|wrote|writes|declared|declares|put|puts|counted|counts)"
     r"|according\s+to\s+(?:whom|who|which\s+[\w-]+))\b(?:\s+that)?",
     re.IGNORECASE,
 )
@@ -319,6 +330,8 @@ def expected_type(question: str) -> AnswerType:
     """The type of answer ``question`` asks for (`AnswerType.OTHER` when unsure)."""
     if _DURATION_Q.search(question):
         return AnswerType.DURATION
+    if _WHO_FIRST.match(question) and not _HOW_MANY_AT.search(question):
+        return AnswerType.PERSON  # "Who put the death toll at 19?": a source, not the toll
     if _QUANTITY_Q.search(question):
         return AnswerType.QUANTITY
     if _DATE_Q.search(question):
@@ -338,7 +351,7 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
     "where", so a miss there is weak evidence; quantities and dates are reliable.
     """
     if answer_type is AnswerType.QUANTITY:
-        return bool(_QUANTITY_SPAN.search(_ORDINAL.sub(" ", span)))
+        return bool(_QUANTITY_SPAN.search(_ORDINAL.sub(" ", _CALENDAR_DAY.sub(" ", span))))
     if answer_type is AnswerType.DATE:
         return bool(_DATE_SPAN.search(span))
     if answer_type is AnswerType.DURATION:
@@ -348,6 +361,12 @@ def fits(answer_type: AnswerType, span: str) -> bool | None:
     if answer_type is AnswerType.PLACE:
         return bool(_NAME.search(span)) and not names_a_people(span)
     return None
+
+
+def in_calendar_day(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies in a day of a month ("May 22", "22 May 2019")."""
+    return any(m.start() <= start and end <= m.end()
+               for m in _CALENDAR_DAY.finditer(text, max(0, start - 12), min(len(text), end + 16)))
 
 
 def names_a_people(span: str) -> bool:
@@ -515,7 +534,8 @@ def when_event(question: str) -> tuple[str, ...]:
 _EVENT_GROUPS = [
     "send sent deploy deployed dispatch dispatched dispatching ship shipped shipping arrive arrived arriving "
     "transfer transferred deliver delivered delivering supply supplied provide provided move moved",
-    "kill killed killing dead death deaths die died dying fatalities fatality toll lives",
+    # "The hospital had received 34 bodies": the dead, counted where they were taken.
+    "kill killed killing dead death deaths die died dying fatalities fatality toll lives bodies",
     "wound wounded injure injured injuries injury hurt casualties",
     "hospitalize hospitalized hospitalise hospitalised hospitalization hospitalisation hospital",
     "capture captured prisoner prisoners detain detained seize seized arrest arrested",
@@ -527,6 +547,12 @@ _EVENT_GROUPS = [
     "sell sold sale sales",
     "buy bought purchase purchased",
 ]
+# The groups whose words name a count of people by what happened to them (the dead, the injured,
+# the detained, ...), not a sum or a trade ("What was the price?" is not asked of a "price" stated);
+# "hospital" alone names a place ("How many hospital beds?").
+_COUNTED_EVENTS = frozenset(w for g in _EVENT_GROUPS for w in g.split()
+                            if g.split()[0] in ("kill", "wound", "hospitalize", "capture", "evacuate", "rescue")
+                            and w != "hospital")
 _EVENT_SYNONYMS: dict[str, frozenset[str]] = {}
 for _group in _EVENT_GROUPS:
     _words = frozenset(_group.split())
@@ -541,6 +567,13 @@ def states(word: str, stems: set[str]) -> bool:
     if stem(word) in stems or any(_verb_root(w) == root for w in stems):
         return True
     return any(stem(w) in stems for w in _EVENT_SYNONYMS.get(word.lower(), ()))
+
+
+def counted_event(question: str) -> tuple[str, ...]:
+    """The news event that names what a question without "how many" counts: "toll" in "What
+    is the death toll of the floods?", "casualties" in "What was the number of casualties?";
+    () when it names none of `_COUNTED_EVENTS`."""
+    return next(((w.lower(),) for w in _WORDS.findall(question.split("?", 1)[0]) if w.lower() in _COUNTED_EVENTS), ())
 
 
 def is_news_event(word: str) -> bool:

@@ -24,14 +24,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import Answer, Candidate, Citation, RetrievedPassage, Turn
-from qa.answer_type import AnswerType, asks_already, names_a_people, stem, time_frame, word_stems
+from qa.answer_type import (
+    AnswerType,
+    QuestionProfile,
+    asks_already,
+    names_a_people,
+    stem,
+    time_frame,
+    word_stems,
+)
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
-from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate, figures
+from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate, figures, same_answer
 from qa.claims import Claim, attributed_share, find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
+from qa.evaluation import normalize_answer
 from qa.filters import Filters
 from qa.followup import asks_again_of_another, asks_for_source, leans_by_definite_only
 from qa.indexer import IndexReport, Progress, open_index, update_index
@@ -47,6 +56,11 @@ log = logging.getLogger(__name__)
 # sentence is at least this close to the question (cosine, as a share of the answer's sentence's):
 # nearly as close, since the candidate floor it passes is far under the report floor.
 DISPUTE_SIMILARITY_RATIO = 0.9
+# A figure the reader scored low (`Assistant._stated_disputes`) must state the question's event, so
+# its sentence need only be roughly about the same subject: measured against the answer's, 0.69 to
+# 0.88 for the mayor's and the hospital's death tolls beside the ministry's (a new user's floods),
+# 0.44 for "six deaths were of children" beside the 39 dead of a building collapse.
+STATED_DISPUTE_SIMILARITY_RATIO = 0.6
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 _UNSET = object()
 # Answer types a span is checked against reliably (digits and number words; dates and times).
@@ -403,10 +417,18 @@ class Assistant:
                           best_guess=best.candidate if best else None, answerable=answerable,
                           unmentioned=best.unmentioned if best else ())
         disputes = set()
+        stated: list[ScoredCandidate] = []
         if profile.answer_type is AnswerType.QUANTITY:
             answer_claimant = self._claimant(snapshot, best)
-            disputes = {id(c) for c in ranked[1:] if self._disputes(snapshot, c, best, answer_claimant, floor)}
+            disputes = {id(c) for c in ranked[1:] if self._disputes(snapshot, profile, c, best, answer_claimant, floor)}
+            taken = {answer_claimant} | {self._claimant(snapshot, c) for c in ranked[1:] if id(c) in disputes}
+            stated = self._stated_disputes(snapshot, builder, profile, passages, output, best, taken)
+            disputes |= {id(c) for c in stated}
         others = [c for c in ranked[1:] if id(c) in disputes or self._may_be_other_report(c, best, report_floor)]
+        if stated:  # each figure once, with its claimant's statement
+            keys = [normalize_answer(c.candidate.answer) for c in stated]
+            others = [c for c in others
+                      if not any(same_answer(normalize_answer(c.candidate.answer), k) for k in keys)] + stated
         if said:  # "Who said X?": another report is another source of X, not any other name
             others = [c for c in others if id(c) in said]
         # About the question's subject: the other report's sentence (with the one before it) is
@@ -503,7 +525,7 @@ class Assistant:
         return not (c.names_missing and not best.names_missing)
 
     @staticmethod
-    def _disputes(snapshot: IndexSnapshot, c: ScoredCandidate, best: ScoredCandidate,
+    def _disputes(snapshot: IndexSnapshot, profile: QuestionProfile, c: ScoredCandidate, best: ScoredCandidate,
                   answer_claimant: str | None, floor: float) -> bool:
         """Whether figure ``c`` is another source's figure for what the answer counts: the
         candidate floor is enough for it (not the report floor) when it is read in the answer's
@@ -516,6 +538,8 @@ class Assistant:
         the claimant was not required)."""
         if c.score < floor or c.features.type_miss or c.names_missing or c.elsewhere:
             return False
+        if CandidateBuilder.clause_states_another(profile, c):
+            return False  # "12 workers had been killed and 62 injured": the 12 are not the injured
         if figures(c.candidate.answer) != 1:
             return False  # "22 people on Monday, reported officials, with 25": not one figure
         if c.candidate.citations[0].article_id != best.candidate.citations[0].article_id:
@@ -528,6 +552,48 @@ class Assistant:
             return False
         theirs = Assistant._claimant(snapshot, c)
         return theirs is not None and theirs != answer_claimant
+
+    @staticmethod
+    def _stated_disputes(
+        snapshot: IndexSnapshot, builder: CandidateBuilder, profile: QuestionProfile, passages: Sequence[Passage],
+        output: ReaderOutput, best: ScoredCandidate, taken: set[str | None],
+    ) -> list[ScoredCandidate]:
+        """The figures that other claimants in the answer's article give for the event the
+        question counts, however low the reader scored them: "The Interior Ministry put the
+        death toll at 27. ... Mayor Elena Dimova said at least 41 residents had died." The
+        reader reads one source's figure well and the others at about -6 against 11, so they
+        are not among the candidates kept, and `_disputes`' floor would drop them. What stands
+        in for the score: the figure's own sentence states the question's news event
+        (`CandidateBuilder.states_event`: "died" for "death toll") and is about the question's
+        subject (`STATED_DISPUTE_SIMILARITY_RATIO`), it can answer the question (`can_answer`:
+        counts nothing else, states no other event), it counts all the people asked about, not a
+        group of them or a thing (`CandidateBuilder.counts_the_whole`), and the article attributes it to a
+        claimant with no figure shown yet (``taken``: the answer's and the other disputes'
+        claimants; "Brandt said the fire service figure did not include seven workers" after
+        his 21). Best first, each once."""
+        if not profile.event or best.names_missing:
+            return []
+        article = best.candidate.citations[0].article_id
+        spans = [sp for sp in output.spans
+                 if passages[sp.context_index].record.chunk.article_id == article and figures(sp.text) == 1]
+        if not spans:
+            return []
+        seen = [normalize_answer(best.candidate.answer)]
+        out = []
+        for c in builder.build(profile, passages, ReaderOutput(spans, output.null_scores)):
+            key = normalize_answer(c.candidate.answer)
+            if (any(same_answer(key, k) for k in seen) or c.names_missing or c.elsewhere
+                    or c.features.sentence_similarity < STATED_DISPUTE_SIMILARITY_RATIO * best.features.sentence_similarity
+                    or not can_answer(c, profile) or not builder.states_event(profile, c)
+                    or not builder.counts_the_whole(profile, c)
+                    or any(_overlaps(a, b) for a in c.sentences() for b in best.sentences())):
+                continue
+            theirs = Assistant._claimant(snapshot, c)
+            if theirs is not None and theirs not in taken:
+                out.append(c)
+                seen.append(key)
+                taken = taken | {theirs}
+        return out
 
     @staticmethod
     def _claim(snapshot: IndexSnapshot, c: ScoredCandidate) -> Claim:

@@ -28,10 +28,12 @@ from qa.answer_type import (
     DEFEATED_BEFORE,
     MONEY_SPAN,
     SMALL_NUMBERS,
+    STOPWORDS,
     AnswerType,
     QuestionProfile,
     content_terms,
     fits,
+    in_calendar_day,
     is_dateline,
     is_news_event,
     mentions,
@@ -58,6 +60,10 @@ MAX_CANDIDATES = 15
 UNIT_SIMILARITY = 0.6
 # Counted nouns that any count of people answers ("residents", "passengers", "victims").
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
+# Groups among the people a count is of: a figure of them is a part of the total ("the confirmed
+# deaths are fourteen civilians" beside 20 killed).
+_PEOPLE_GROUPS = frozenset("civilians children women men foreigners nationals soldiers officers police students "
+                           "tourists minors adults girls boys personnel troops".split())
 # Number words a news article writes out, and their value ("nine people" and "9 people" are one
 # figure).
 _NUMBER = re.compile(r"\d[\d,.]*|\b(?:" + "|".join(w for w in SMALL_NUMBERS if w != "zero")
@@ -311,14 +317,26 @@ class CandidateBuilder:
             # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
             # "12,000" near a question about payments is a count of something else.
             return bool(MONEY_SPAN.search(" ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])))
-        if not counted or counted in _ANY_PEOPLE:
-            return None
-        numbers = list(_NUMBER.finditer(span_text))
-        if not numbers:
-            return None
-        if re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
-            # "152-mm shells", "6.3-magnitude quake": the number measures the thing, it does not count it
+        text = best.passage.text
+        if in_calendar_day(text, best.span.start, best.span.end):
+            return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
+        if not profile.partitive and is_part(profile, text, best.span.start, best.span.end):
             return False
+        numbers = list(_NUMBER.finditer(span_text))
+        if counted and numbers and re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
+            # "152-mm shells", "6.3-magnitude quake", "a seven-storey factory": the number
+            # measures the thing, it does not count it
+            return False
+        if counted in _ANY_PEOPLE:
+            # "How many people drove tractors into Brussels?": "1,300 tractors" counts the other
+            # thing the question names, not the people.
+            after = words_after(text, best.span.end, 1) or list(content_terms(span_text[numbers[-1].end():] if numbers else ""))
+            if (after and after[0] not in _ANY_PEOPLE and not names_people(after[0]) and not is_news_event(after[0])
+                    and not after[0].endswith(("ed", "ing"))
+                    and stem(after[0]) in {stem(t) for t in profile.terms if t != counted}):
+                return False
+        if not counted or counted in _ANY_PEOPLE or not numbers:
+            return None
         inside = content_terms(span_text[numbers[-1].end():])
         after = _counted_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
@@ -418,14 +436,71 @@ class CandidateBuilder:
         if profile.answer_type is not AnswerType.QUANTITY:
             return ()
         stems = self._context_stems(best)
+        own = self._sentence_stems(best)
+        if _WHERE_PREDICATE.match(best.passage.text, best.span.end):
+            # "About 1,400 workers were inside when the fire started": where they were, not what
+            # happened to them, whatever the sentence before says ("put the death toll at 19").
+            return tuple(w for w in profile.event if not states(w, own))
         # The sentence before only lends a news event to a sentence that states no other one:
         # "The fire service said 12 workers had been killed ... . Meghna Knitwear said 40 people
         # had been injured." does not make the 40 a count of the killed. (A verb outside the
         # table, "crashed", is lent as before: "sixteen ... were killed" after the crash.)
-        own = self._sentence_stems(best)
         return tuple(w for w in profile.event
                      if not states(w, own) and ((is_news_event(w) and states_another_event(w, own)) or (
                          not states(w, stems) and (is_news_event(w) or states_another_event(w, stems)))))
+
+    def states_event(self, profile: QuestionProfile, candidate: ScoredCandidate) -> bool:
+        """Whether the sentence a candidate was read in (alone, not the one before) states every
+        event word of the question (`qa.answer_type.states`) and its own clause states no
+        other instead (`clause_states_another`). False when the question has none."""
+        if not profile.event or not candidate.places:
+            return False
+        return (all(states(w, self._sentence_stems(candidate.places[0])) for w in profile.event)
+                and not self.clause_states_another(profile, candidate))
+
+    @staticmethod
+    def counts_the_whole(profile: QuestionProfile, candidate: ScoredCandidate) -> bool:
+        """For a question counting people (by a general word, or by what happened to them):
+        whether the noun right after a figure, if any, names them all: people, a kind of
+        people, or the event itself ("34 bodies", "41 residents had died"), and not a group of
+        them ("fourteen civilians", "eight Mexicans": a part of the dead) or another thing
+        ("76 villages", "eighteen kilometres"). True when the question counts something else
+        by name (its unit check decides)."""
+        counted = profile.counted
+        if counted and counted not in _ANY_PEOPLE:
+            return True
+        place = candidate.places[0]
+        text = place.passage.text
+        before = text[max(0, place.span.start - 200):place.span.start]
+        if re.search(r"(?:,|\band)\s+$", before) and _NUMBER.search(re.split(r"[.!?]\s", before)[-1]):
+            return False  # an item of a breakdown: "fourteen civilians, five ... and one member of the Coast Guard"
+        after = re.match(r"\s+([\w'\u2019-]+)", text[place.span.end:place.span.end + 60])
+        noun = ([after.group(1)] if after and after.group(1).lower() not in STOPWORDS else []) or [
+            w for w in re.findall(r"[\w'\u2019-]+", candidate.candidate.answer) if not _NUMBER.fullmatch(w)][-1:]
+        if not noun:
+            return True
+        if noun[0][:1].isupper():
+            return False  # a named group: "eight Mexicans", "five Armed Forces personnel"
+        word = noun[0].lower()
+        if word in _ANY_PEOPLE or is_news_event(word) or word.endswith(("ed", "ing")):
+            return True
+        return names_people(word) and word not in _PEOPLE_GROUPS
+
+    @staticmethod
+    def clause_states_another(profile: QuestionProfile, candidate: ScoredCandidate) -> bool:
+        """Whether the words of a candidate's own clause (from the comma or "and" before it to
+        the one after) state a news event other than the question's and not the question's:
+        "12 workers had been killed and 62 injured", "killing at least 12 workers and injuring
+        dozens" (the 12 were killed, the 62 injured, though each sentence states both)."""
+        if not profile.event or not candidate.places:
+            return False
+        place = candidate.places[0]
+        text = place.passage.text
+        bounds = r"[,;:.]\s|\s(?:and|but|while)\s"
+        before = re.split(bounds, text[max(0, place.span.start - 120):place.span.start])[-1]
+        after = re.split(bounds, text[place.span.end:place.span.end + 120], maxsplit=1)[0]
+        clause = word_stems(f"{before} {after}")
+        return any(not states(w, clause) and states_another_event(w, clause) for w in profile.event)
 
     def _stated_elsewhere(self, profile: QuestionProfile, best: Place) -> bool:
         """For a "how many" question: the candidate's own sentence states a news event of
@@ -609,6 +684,34 @@ def same_answer(a: str, b: str) -> bool:
         return bool(_numbers(a))  # "9" and "nine people": the same figure
     common = len(ta & tb)
     return ta <= tb or tb <= ta or (common >= 2 and common >= min(len(ta), len(tb)) / 2)
+
+
+# A count's own clause saying where the counted were ("workers were inside", "passengers were on
+# board"), not what happened to them.
+_WHERE_PREDICATE = re.compile(
+    r"\s+(?:[\w'\u2019-]+\s+){0,3}?(?:were|was|are|is|had\s+been|have\s+been)\s+"
+    r"(?:inside|in|at|on\s+board|aboard|present|there|working|on\s+site|on\s+duty)\b", re.IGNORECASE)
+_PART_OF = re.compile(r"\s+of\s+(?:the|those|these)\s+", re.IGNORECASE)
+_INCLUDING_Q = re.compile(r"\binclud", re.IGNORECASE)  # "... estimated to include?": asks for that part
+_INCLUDING = re.compile(r"\b(?:including|includes?|included|excluding|not counting|among them|among whom)\s+$",
+                        re.IGNORECASE)
+
+
+def is_part(profile: QuestionProfile, text: str, start: int, end: int) -> bool:
+    """Whether the figure at ``text[start:end]`` counts a part of the total a "how many"
+    question asks for: "17 of the injured were being treated for burns" (of what the question's
+    event names) for "How many were injured?", or "23 people had been detained, including two
+    minors" ("including", "did not include", and not the counted thing: "including three
+    children" does answer "How many children were killed?")."""
+    part = _PART_OF.match(text, end)
+    if part and profile.event:
+        whole = word_stems(" ".join(words_after(text, part.end(), 3)))  # the noun phrase: "the injured [were]"
+        if any(states(w, whole) for w in profile.event):
+            return True
+    if _INCLUDING.search(text[max(0, start - 25):start]) and not _INCLUDING_Q.search(profile.question):
+        clause = re.split(r"[,;.]\s", text[end:end + 80], maxsplit=1)[0]
+        return not (profile.counted and stem(profile.counted) in word_stems(clause))
+    return False
 
 
 def figures(text: str) -> int:

@@ -217,10 +217,13 @@ def attributed_share(text: str, start: int, end: int, stems: set[str]) -> float:
     if k is None:
         return 0.0
     best = 0.0
+    # A figure of the statement must be there: "Who put the death toll at 27?" is not asked of
+    # the union that "put the death toll at 19".
+    numbers = {w for w in stems if w[:1].isdigit()}
     for a, b in spans[k : k + 2]:
         hits = [(m, w) for m in _WORD.finditer(text, a, b) if (w := stem(m.group().replace("\u2019", "'"))) in stems]
         share = len({w for _, w in hits}) / len(stems)
-        if not hits or share <= best:
+        if not hits or share <= best or not numbers <= {w for _, w in hits}:
             continue
         claimant = find_claim(text, hits[0][0].start(), hits[-1][0].end()).claimant
         if claimant is not None and claimant.start < end and start < claimant.end:

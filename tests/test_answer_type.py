@@ -241,3 +241,40 @@ def test_whose_figure_a_question_asks_for():
     assert profile("How many people died in the floods?").source == ()
     assert profile("How many votes did she get?").source == ()
     assert profile("Who said 65,000 took part?").source == ()  # not a figure question
+
+
+@pytest.mark.parametrize(("question", "event"), [
+    ("What is the death toll of the Tarnova floods?", ("death",)),
+    ("What was the number of casualties in the attack?", ("casualties",)),
+    ("What is the population of Narayanganj?", ()),
+    ("What was the price of oil?", ()),  # a sum, not people that something happened to
+    ("How old was the cosmonaut when he died?", ()),  # "died" is when, not what is counted
+])
+def test_a_count_named_by_its_news_event_takes_that_event(question, event):
+    assert profile(question).event == event
+
+
+@pytest.mark.parametrize(("span", "fit"), [
+    ("February 1", False), ("22 May 2019", False), ("May 22, 2019", False), ("12 March", False),
+    ("1,300", True), ("2019", True), ("5,000 farmers on February 1", True), ("may 5", True),
+])
+def test_a_day_of_a_month_is_not_a_count(span, fit):
+    assert fits(AnswerType.QUANTITY, span) is fit
+
+
+def test_the_day_of_a_dateline_is_inside_a_calendar_day():
+    from qa.answer_type import in_calendar_day
+
+    text = "NARAYANGANJ, Bangladesh, May 22 (Trial Newswire) - A fire killed 12 workers."
+    assert in_calendar_day(text, text.index("22"), text.index("22") + 2)
+    assert not in_calendar_day(text, text.index("12"), text.index("12") + 2)
+
+
+@pytest.mark.parametrize("question", ["Who put the death toll of the factory fire at 19?",
+                                      "Whose estimate of the death toll was highest?"])
+def test_who_asks_for_a_source_even_about_a_death_toll(question):
+    assert expected_type(question) is AnswerType.PERSON
+
+
+def test_who_put_a_figure_at_asks_for_the_source_of_that_figure():
+    assert attributed_terms("Who put the death toll at 27?") == ("death", "toll", "27")

@@ -352,3 +352,51 @@ def test_a_date_from_a_sentence_stating_another_event_is_not_the_date_asked_for(
     # A verb that only says something began is no event a date's sentence must repeat.
     cands = build_on(text, "When did the recovery begin?", ["August"])
     assert cands["August"].unstated == ()
+
+
+@pytest.mark.parametrize(("text", "question", "piece", "part"), [
+    ("The hospital said 17 of the injured were being treated for burns.", "How many were injured?", "17", True),
+    ("Police said 23 people had been detained, including two minors.", "How many people were arrested?", "two",
+     True),
+    ("The blast killed 12, including three children.", "How many children were killed?", "three", False),
+    ("Okafor said the toll did not include seven workers who died later.", "How many people died?", "seven",
+     True),
+    ("Officials said 1,500 of the troops have arrived.", "How many troops have arrived?", "1,500", False),
+    ("The deliveries are estimated to include eight million 122-mm and 152-mm shells.",
+     "How many shells are the deliveries estimated to include?", "eight million", False),
+])
+def test_a_part_of_the_total_does_not_count_the_total(text, question, piece, part):
+    from qa.candidates import is_part
+
+    start = text.index(piece)
+    assert is_part(profile(question), text, start, start + len(piece)) is part
+
+
+def test_where_the_counted_were_is_not_what_happened_to_them():
+    text = ("The union put the death toll at 19, saying bodies had been found. About 1,400 workers were "
+            "inside when the fire started, the manager said.")
+    cands = build_on(text, "How many workers were killed in the fire?", ["1,400", "19"], related)
+    assert cands["1,400"].unstated == ("killed",) and cands["19"].unstated == ()
+
+
+def test_a_count_of_another_thing_the_question_names_does_not_count_the_people():
+    text = "Marc Dewulf said they counted 1,300 tractors this morning, and some 5,000 farmers took part."
+    cands = build_on(text, "How many people drove tractors into Brussels?", ["1,300", "5,000"], related)
+    assert cands["1,300"].features.unit_miss == 1.0 and cands["5,000"].features.unit_miss == 0.0
+
+
+def test_the_day_of_a_date_counts_nothing():
+    text = "NARAYANGANJ, May 22 (Trial Newswire) - A fire killed 12 workers and injured 22 more, officials said."
+    cands = build_on(text, "How many people were killed in the fire?", ["22", "12"], related)
+    assert cands["22"].features.unit_miss == 1.0
+
+
+@pytest.mark.parametrize(("text", "question", "piece", "another"), [
+    ("A fire broke out, killing at least 12 workers and injuring dozens.", "How many were injured?", "12", True),
+    ("A fire broke out, killing at least 12 workers and injuring dozens.", "How many were killed?", "12", False),
+    ("The fire service said 12 workers had been killed and 62 injured.", "How many were killed?", "62", True),
+    ("The fire service said 12 workers had been killed and 62 injured.", "How many were injured?", "62", False),
+])
+def test_the_event_of_a_figures_own_clause_decides_which_count_it_is(text, question, piece, another):
+    cands = build_on(text, question, [piece], related)
+    assert CandidateBuilder.clause_states_another(profile(question), cands[piece]) is another
