@@ -112,6 +112,20 @@ def names_people(noun: str) -> bool:
 _DATELINE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d{{1,4}}(?:st|nd|rd|th)?)", re.IGNORECASE)
 
 
+# A wire dateline opening an article's first paragraph: "KOLMAR, November 18, 2021 (Wire) \u2014",
+# "TARNOVA, Bulgaria, October 14 (Trial Newswire) -", "PORT ALDER (Wire) \u2014".
+_DATELINE_PREFIX = re.compile(
+    r"^[A-Z][A-Z .'\u2019-]{1,40}(?:,[^()\n\u2014\u2013]{1,60}?)?\s*\([^()\n]{1,40}\)\s*[\u2014\u2013-]\s", re.MULTILINE)
+
+
+def in_dateline(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` starts in a wire dateline at a line's start (where and when
+    the story was filed, not when its events happened)."""
+    line = text.rfind("\n", 0, start) + 1
+    m = _DATELINE_PREFIX.match(text, line)
+    return bool(m) and start < m.end()
+
+
 def is_dateline(sentence: str) -> bool:
     """Whether ``sentence`` is only a date, as an article's dateline ("Tuesday, March 5, 2019"):
     the day the article was written, not a date it reports."""
@@ -221,6 +235,27 @@ _MONEY_Q = re.compile(
     r"\bhow much money\b|\bwhat (?:is|was|were|are|will be) the (?:price|cost|fine|budget|salary|fee|ransom)\b",
     re.IGNORECASE,
 )
+# What a sum is for: a sum stated for one of these is not the answer to a question about another
+# ("putting the damage at 400 million leva" beside "50 million leva in emergency aid").
+_MONEY_PURPOSES = {
+    "aid": "aid relief funding grant grants subsidy subsidies assistance bailout",
+    "damage": "damage damages losses",
+    "cost": "cost costs spend spent spending",
+    "compensation": "compensation payout payouts",
+    "fine": "fine fines fined penalty penalties",
+    "investment": "investment investments invest invested",
+    "loan": "loan loans",
+    "ransom": "ransom",
+    "salary": "salary salaries wage wages",
+}
+_MONEY_PURPOSE = {w: key for key, words in _MONEY_PURPOSES.items() for w in words.split()}
+
+
+def money_purposes(text: str) -> set[str]:
+    """What the sums of ``text`` are for, as keys of `_MONEY_PURPOSES` ("aid", "damage", ...)."""
+    return {_MONEY_PURPOSE[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _MONEY_PURPOSE}
+
+
 MONEY_SPAN = re.compile(
     r"[$\u20ac\u00a3\u00a5\u20b9\u20bd\u20a9]|\b(?:dollars?|euros?|pounds?|sterling|roubles?|rubles?|won|yuan|"
     r"renminbi|yen|rupees?|francs?|pesos?|reais|lira|shekels?|dinars?|rand|krona|kronor|krone|"
@@ -288,6 +323,16 @@ _CLAIMED_BY = re.compile(
     r"|\bby\s+((?:[\w'\u2019.-]+\s+){0,4}?[\w'\u2019.-]+)['\u2019]s?\s+(?:count|estimate|tally|figures?|reckoning)\b",
     re.IGNORECASE,
 )
+
+
+def claimed_by_span(question: str) -> tuple[int, int] | None:
+    """Where in ``question`` the source whose figure it asks for is named ("the police" in "How
+    many people did the police say marched?"), as (start, end); None when it names none."""
+    m = _CLAIMED_BY.search(question)
+    if not m:
+        return None
+    group = next(i for i, g in enumerate(m.groups(), 1) if g)
+    return m.start(group), m.end(group)
 
 
 def claimed_by(question: str) -> tuple[str, ...]:

@@ -431,6 +431,9 @@ class Assistant:
                       if not any(same_answer(normalize_answer(c.candidate.answer), k) for k in keys)] + stated
         if said:  # "Who said X?": another report is another source of X, not any other name
             others = [c for c in others if id(c) in said]
+        # A figure of another year ("Floods in the same valley in 2016 killed seven") is not
+        # another source's, unless the question asks of that year.
+        others = [c for c in others if c.stated_year is None or c.stated_year in profile.key_names]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
         others = [c for c in others if id(c) in disputes
@@ -692,9 +695,12 @@ def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], 
     as the question asks (``said``, keyed by ``id``: for "Who said X?" the share of X the
     article attributes to the candidate; for "How many did the police say ...?" the share of
     the source's words in the candidate's claimant), then those of at least ``credible``
-    probability whose article mentions every key name the question gives, then by probability."""
+    probability whose article mentions every key name the question gives, then those read beside
+    the year the question names where their article is of another year (not
+    ``ScoredCandidate.other_year``: "A similar march in March 2019 drew 40,000" for "How many
+    marched in 2019?" in a 2023 story), then by probability."""
     return sorted(candidates, key=lambda c: (id(c) in said, c.score >= credible and not c.names_missing,
-                                             said.get(id(c), 0.0), c.score), reverse=True)
+                                             c.other_year is None, said.get(id(c), 0.0), c.score), reverse=True)
 
 
 def can_answer(candidate: ScoredCandidate, profile) -> bool:

@@ -34,9 +34,11 @@ from qa.answer_type import (
     content_terms,
     fits,
     in_calendar_day,
+    in_dateline,
     is_dateline,
     is_news_event,
     mentions,
+    money_purposes,
     names_people,
     states,
     states_another_event,
@@ -115,6 +117,13 @@ class ScoredCandidate:
     # at least 50 more", after the sentence saying the fire destroyed 200 homes): as a figure
     # another source gives for the answer's count, it is of something else.
     elsewhere: bool = False
+    # The question names a year its article was not written in, and the article mentions it, but
+    # not in this candidate's sentence or the one before: "A similar march in March 2019 drew
+    # 40,000" answers "How many marched in 2019?", not the 12,000 of the 2023 story.
+    other_year: str | None = None
+    # A year its own sentence names, other than the year its article was written in: "Floods in
+    # the same valley in 2016 killed seven" is not another source's toll for this year's floods.
+    stated_year: str | None = None
 
     @property
     def score(self) -> float:
@@ -122,7 +131,9 @@ class ScoredCandidate:
 
     @property
     def names_missing(self) -> bool:
-        return bool(self.unmentioned)
+        """A key name of the question is not where the answer is: not in its article at all
+        (``unmentioned``), or a year of another time not beside it (``other_year``)."""
+        return bool(self.unmentioned) or self.other_year is not None
 
     def sentences(self) -> list[tuple[str, int, int]]:
         """(article id, start, end) of each sentence an answer was read in."""
@@ -195,7 +206,9 @@ class CandidateBuilder:
             defeated = profile.winner and bool(
                 DEFEATED_BEFORE.search(best.passage.text, max(0, best.span.start - 40), best.span.start))
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
-                                          unmentioned, unstated, defeated, elsewhere=elsewhere))
+                                          unmentioned, unstated, defeated, elsewhere=elsewhere,
+                                          other_year=self._other_year(profile, best, unmentioned),
+                                          stated_year=self._stated_year(best)))
         scored.sort(key=lambda c: -c.score)
         return scored
 
@@ -225,6 +238,8 @@ class CandidateBuilder:
                 continue  # "13" of "13,000": word pieces, not what the article says
             if is_dateline(passage.text[sentence[0]:sentence[1]]):
                 continue  # when the article was written ("Tuesday, March 5, 2019"), not an event's date
+            if in_dateline(passage.text, span.start, span.end) and _DATE_OR_FIGURE.search(span.text):
+                continue  # the same in a wire dateline: "KOLMAR, November 18, 2021 (Wire) \u2014 A fire ..."
             base = passage.record.chunk.start
             place = Place(i, passage, span, self.calibration.confidence(span), (base + sentence[0], base + sentence[1]))
             where = (place.article_id, place.start, place.end)
@@ -316,11 +331,21 @@ class CandidateBuilder:
         if profile.money:
             # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
             # "12,000" near a question about payments is a count of something else.
-            return bool(MONEY_SPAN.search(" ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])))
+            if not MONEY_SPAN.search(" ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])):
+                return False
+            # ... and a sum for something else is not the one asked about: "putting the damage at
+            # 400 million leva" for "How much emergency aid did the government announce?"
+            asked = money_purposes(profile.question)
+            theirs = money_purposes(own_clause(best.passage.text, best.span.start, best.span.end))
+            return not (asked and theirs and not asked & theirs)
         text = best.passage.text
         if in_calendar_day(text, best.span.start, best.span.end):
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
         if not profile.partitive and is_part(profile, text, best.span.start, best.span.end):
+            return False
+        if profile.event and _WHOLE_OF_A_PART.search(text[max(0, best.span.start - 60):best.span.start]):
+            # "Twenty-two of the train's 80 cars left the tracks": what happened happened to the
+            # 22; the 80 is the whole they are part of.
             return False
         numbers = list(_NUMBER.finditer(span_text))
         if counted and numbers and re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
@@ -337,6 +362,9 @@ class CandidateBuilder:
                 return False
         if not counted or counted in _ANY_PEOPLE or not numbers:
             return None
+        part = _PART_OF.match(text, best.span.end)
+        if part and stem(counted) in word_stems(_CLAUSE_BOUND.split(text[part.end():part.end() + 40], maxsplit=1)[0]):
+            return True  # "Twenty-two of the train's 80 cars": a part, counted in the whole's noun
         inside = content_terms(span_text[numbers[-1].end():])
         after = _counted_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
@@ -495,12 +523,38 @@ class CandidateBuilder:
         if not profile.event or not candidate.places:
             return False
         place = candidate.places[0]
-        text = place.passage.text
-        bounds = r"[,;:.]\s|\s(?:and|but|while)\s"
-        before = re.split(bounds, text[max(0, place.span.start - 120):place.span.start])[-1]
-        after = re.split(bounds, text[place.span.end:place.span.end + 120], maxsplit=1)[0]
-        clause = word_stems(f"{before} {after}")
+        clause = word_stems(own_clause(place.passage.text, place.span.start, place.span.end))
         return any(not states(w, clause) and states_another_event(w, clause) for w in profile.event)
+
+    def _written(self, best: Place) -> str | None:
+        """The year the candidate's article was written: its date's, else its wire dateline's."""
+        dateline = _DATELINE_YEAR.search(self._text(best.article_id)[:400])
+        written = _YEAR.search(best.passage.record.date or "") or (_YEAR.search(dateline.group()) if dateline else None)
+        return written.group() if written else None
+
+    def _stated_year(self, best: Place) -> str | None:
+        """`ScoredCandidate.stated_year`: None when the article's year is unknown."""
+        written = self._written(best)
+        if written is None:
+            return None
+        sentence = self._text(best.article_id)[best.sentence[0]:best.sentence[1]]
+        return next((y for y in _YEAR.findall(sentence) if y != written and not in_dateline(
+            self._text(best.article_id), best.sentence[0] + sentence.index(y), best.sentence[0] + sentence.index(y) + 4)),
+                    None)
+
+    def _other_year(self, profile: QuestionProfile, best: Place, unmentioned: Sequence[str]) -> str | None:
+        """The year the question names (`ScoredCandidate.other_year`) that the candidate's
+        article mentions, though it was written in another year (its date, else its wire
+        dateline), but not in the candidate's sentence or the one before; None otherwise (and
+        when the article's year is unknown: then nothing says the year is another time's)."""
+        years = [n for n in profile.key_names if _YEAR.fullmatch(n) and n not in unmentioned]
+        if not years:
+            return None
+        written = self._written(best)
+        if written is None:
+            return None
+        context = self._context(best)
+        return next((y for y in years if y != written and y not in context), None)
 
     def _stated_elsewhere(self, profile: QuestionProfile, best: Place) -> bool:
         """For a "how many" question: the candidate's own sentence states a news event of
@@ -695,6 +749,25 @@ _PART_OF = re.compile(r"\s+of\s+(?:the|those|these)\s+", re.IGNORECASE)
 _INCLUDING_Q = re.compile(r"\binclud", re.IGNORECASE)  # "... estimated to include?": asks for that part
 _INCLUDING = re.compile(r"\b(?:including|includes?|included|excluding|not counting|among them|among whom)\s+$",
                         re.IGNORECASE)
+
+
+_WHOLE_OF_A_PART = re.compile(
+    r"(?:\d[\d,]*|\b(?:" + "|".join(SMALL_NUMBERS) + r")(?:-\w+)?)\s+of\s+(?:the|its|their|his|her)\s+"
+    r"(?:[\w'\u2019-]+['\u2019]s\s+)?$", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# The year of a wire dateline: "KOLMAR, November 18, 2021 (Wire) \u2014".
+_DATELINE_YEAR = re.compile(r"^[A-Z][A-Z .'\u2019-]{1,40},[^()\n]{1,60}?\b(?:1[89]|20)\d\d\b(?=[^()\n]{0,20}\()",
+                            re.MULTILINE)
+_DATE_OR_FIGURE = re.compile(r"\d|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
+_CLAUSE_BOUND = re.compile(r"[,;:.]\s|\s(?:and|but|while)\s")
+
+
+def own_clause(text: str, start: int, end: int) -> str:
+    """The words around ``text[start:end]`` within its clause (from the comma, colon or "and"
+    before it to the one after), without the span itself."""
+    before = _CLAUSE_BOUND.split(text[max(0, start - 120):start])[-1]
+    after = _CLAUSE_BOUND.split(text[end:end + 120], maxsplit=1)[0]
+    return f"{before} {after}"
 
 
 def is_part(profile: QuestionProfile, text: str, start: int, end: int) -> bool:

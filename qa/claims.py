@@ -57,7 +57,8 @@ _VERBS = (
     r"|noted|notes|declared|declares|described|describes|cited|cites|cite|wrote|writes|confirmed"
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
     r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read|promised|promises|pledged|pledges"
-    r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally)"
+    r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally"
+    r"|crowd|attendance|turnout|damage|damages|losses|bill)"
     r"(?:\s+of(?:\s+[\w'\u2019-]+){1,3}?)?\s+at"
     r"|(?:gives?|gave)\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate"
     r"|tally|attendance|turnout|crowd)\s+as"
@@ -101,7 +102,10 @@ _TRAILING = re.compile(
     re.IGNORECASE,
 )
 # A subject is cut where a clause starts: punctuation, quotes, or a conjunction after a verb.
-_SUBJECT_BREAK = re.compile(r"[,;\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:that|who|which|when|where|because|if)\s")
+# A dash between spaces ends a wire dateline ("PORT ALDER (Wire) \u2014 Police said"): the subject
+# starts after it.
+_SUBJECT_BREAK = re.compile(r"[,;\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:that|who|which|when|where|because|if)\s"
+                            r"|\s[\u2014\u2013-]\s")
 _AGENT_END = re.compile(
     r"[,;.\"\u201c\u201d]|(?<!\d):(?!\d)|\s(?:of|to|as|ranging|was|were|is|are|in|on|at|that|who|which|for|from|with|last"
     r"|indicate|indicates|indicated|show|shows|showed|suggest|suggests|suggested|put|puts|say|says|said)\s"

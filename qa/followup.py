@@ -51,6 +51,7 @@ import re
 from collections.abc import Sequence
 
 from qa.answer import Turn
+from qa.answer_type import claimed_by_span
 
 MAX_ADDED_TERMS = 8
 MAX_TURNS_BACK = 3
@@ -211,6 +212,7 @@ _NP_ELLIPSIS = re.compile(
     re.IGNORECASE,
 )
 _WH = re.compile(r"^\s*(?:how|what|which|who|whom|whose|when|where|why)\b", re.IGNORECASE)
+_ACCORDING_TO = re.compile(r"(?:according\s+to|by)\s+(?!how\b|what\b|when\b|much\b)(.+)$", re.IGNORECASE)
 _SUBJECT_PRONOUNS = {"he", "she", "they", "him", "her", "them"}
 _POSSESSIVES = {"her", "his", "their", "its"}
 _PREPOSITIONS = {"in", "at", "on", "from", "to", "for", "during", "since", "near"}
@@ -227,6 +229,17 @@ def _expand_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, set[s
     if not m:
         return None
     phrase = m.group("np").strip()
+    other_source = _ACCORDING_TO.match(phrase)
+    if other_source:
+        # "How many people did the police say marched?" then "And according to the union?": the
+        # same figure, of the other source ("... did the union say marched?").
+        previous = (history[-1].answer.query or history[-1].question).split("?", 1)[0].strip() + "?"
+        where = claimed_by_span(previous)
+        if where is None:
+            return None
+        source = other_source.group(1)
+        return (previous[:where[0]] + source + previous[where[1]:],
+                {_key(w) for w in _words(previous[where[0]:where[1]])} - {_key(w) for w in _words(source)})
     words = _words(phrase)
     if not words or _WH.match(phrase) or _has_verb(words) or all(w.lower() in _STOPWORDS for w in words):
         return None

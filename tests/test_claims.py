@@ -442,70 +442,9 @@ def test_a_source_of_a_figure_must_state_that_figure():
     assert attributed_share(text, *at(text, "The workers' union"), stems) == 0.0
 
 
-FLOODS = """Flash floods kill dozens in Bulgarian town of Tarnova; tolls differ
 
-TARNOVA, Bulgaria, October 14 (Trial Newswire) - Flash floods tore through the town of Tarnova in northern Bulgaria overnight, killing dozens of people and forcing thousands from their homes, officials said on Monday, although the authorities gave different death tolls.
-
-The Interior Ministry put the death toll at 27 in a statement released at noon. The regional hospital in Tarnova had received 34 bodies, hospital director Petar Ivanov told reporters. Mayor Elena Dimova said at least 41 residents had died, telling reporters that "the real number is much higher than Sofia admits". She said 19 people were still missing.
-
-Rescue teams have already evacuated 3,200 people from low-lying districts, according to the ministry. Civil protection chief Georgi Marinov warned that the number of people displaced could rise to 12,000.
-"""
-
-GARMENT_FIRE = """Fire at garment factory near Dhaka kills at least 12
-
-NARAYANGANJ, Bangladesh, May 22 (Trial Newswire) - A fire ripped through a seven-storey garment factory in Narayanganj, south of Dhaka, on Wednesday, killing at least 12 workers and injuring dozens, officials said.
-
-The fire service said 12 workers had been killed and 62 injured. A statement from the factory's owners, Meghna Knitwear, said 40 people had been injured. The workers' union put the death toll at 19, saying several bodies had been found on the fourth floor after the fire service left.
-
-About 1,400 workers were inside when the fire started, the factory's manager, Rafiqul Alam, told reporters.
-
-The Dhaka Medical College Hospital said 17 of the injured were being treated for serious burns.
-"""
-
-
-@pytest.fixture(scope="module")
-def desk(trained_reader, tmp_path_factory):
-    """An Assistant over two team-written articles in the shape of a new user's disputed stories."""
-    from qa.assistant import Assistant
-    from qa.settings import Settings
-
-    corpus = tmp_path_factory.mktemp("corpus")
-    (corpus / "floods.txt").write_text(FLOODS, encoding="utf-8")
-    (corpus / "garment.txt").write_text(GARMENT_FIRE, encoding="utf-8")
-    return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"),
-                              reader_model=str(trained_reader)))
-
-
-def _figures(answer) -> dict:
-    return {answer.answer: answer.citations[0]} | {a.answer: a.citations[0] for a in answer.alternatives}
-
-
-@pytest.mark.reader
-@pytest.mark.parametrize("question", ["What is the death toll of the Tarnova floods?",
-                                      "How many people died in the Tarnova floods?"])
-def test_every_source_of_a_death_toll_is_shown_however_low_the_reader_scores_it(desk, question):
-    """The reader scores the hospital's 34 and the mayor's 41 at about -6 against the ministry's
-    27: they are found as figures stated of the deaths, each with its claimant."""
-    answer = desk.ask(question)
-    figures = _figures(answer)
-    assert {"27", "34", "41"} <= set(figures), figures
-    assert "Ivanov" in figures["34"].claimant.text and "Dimova" in figures["41"].claimant.text
-    assert not {"19", "3,200", "12,000", "14"} & set(figures), figures
-
-
-@pytest.mark.reader
-def test_a_figure_of_another_event_in_the_same_clause_pair_is_not_another_report(desk):
-    """"killing at least 12 workers and injuring dozens", "12 workers had been killed and 62
-    injured": the 12 are the dead, the 62 the injured; the 17 are some of the injured."""
-    injured = _figures(desk.ask("How many people were injured in the garment factory fire?"))
-    assert {"40", "62"} <= set(injured), injured
-    assert not {"12", "12 workers", "17", "22", "1,400"} & set(injured), injured
-    killed = _figures(desk.ask("How many people were killed in the Narayanganj factory fire?"))
-    assert {"12", "19"} <= set(killed) and not {"62", "40", "1,400", "22"} & set(killed), killed
-
-
-@pytest.mark.reader
-def test_where_the_workers_were_is_not_how_many_were_killed(desk):
-    """"About 1,400 workers were inside when the fire started", after the union's death toll."""
-    answer = desk.ask("How many workers were killed in the factory fire?")
-    assert answer.found and answer.answer != "1,400" and "1,400" not in _figures(answer), _figures(answer)
+def test_two_claimants_of_one_sentence_behind_a_wire_dateline():
+    text = ("PORT ALDER (Wire) \u2014 Police said 12,000 people marched through Port Alder on Monday, while the General "
+            "Workers' Union put the crowd at 85,000.")
+    assert find_claim(text, *at(text, "12,000")).claimant.text == "Police"
+    assert find_claim(text, *at(text, "85,000")).claimant.text == "the General Workers' Union"

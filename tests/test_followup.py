@@ -319,3 +319,21 @@ def test_a_count_that_does_not_say_what_it_counts_counts_what_the_conversation_c
     assert "troops" in resolve_query(question, history)
     # one that names its own subject stands alone
     assert not is_follow_up("How many were killed in Magnitogorsk?")
+
+
+@pytest.mark.parametrize(("previous", "follow", "expected"), [
+    ("How many people did the police say marched in Port Alder?", "And according to the union?",
+     "How many people did the union say marched in Port Alder?"),
+    ("How many people marched in Port Alder according to the police?", "And according to the organisers?",
+     "How many people marched in Port Alder according to the organisers?"),
+    ("How many people marched in Port Alder according to the police?", "And by the union?",
+     "How many people marched in Port Alder according to the union?"),
+])
+def test_and_according_to_another_source_asks_the_same_figure_of_it(previous, follow, expected):
+    assert resolve_query(follow, [turn(previous, answer="12,000")]).startswith(expected)
+
+
+def test_and_according_to_another_source_needs_a_source_in_the_previous_question():
+    assert not resolve_query("And according to the union?",
+                             [turn("How many people marched in Port Alder?", answer="12,000")]).startswith(
+        "How many people marched in Port Alder according")

@@ -102,8 +102,21 @@ NARAYANGANJ, Bangladesh, May 22 (Trial Newswire) - A fire ripped through a seven
 
 The fire service said 12 workers had been killed and 62 injured. A statement from the factory's owners, Meghna Knitwear, said 40 people had been injured. The workers' union put the death toll at 19, saying several bodies had been found on the fourth floor after the fire service left.
 
+About 1,400 workers were inside when the fire started, the factory's manager, Rafiqul Alam, told reporters.
+
+The Dhaka Medical College Hospital said 17 of the injured were being treated for serious burns.
+
 Labour Minister Nazrul Hossain said each victim's family would receive 200,000 taka in compensation.
 """
+FLOODS = """Flash floods kill dozens in Bulgarian town of Tarnova; tolls differ
+
+TARNOVA, Bulgaria, October 14 (Trial Newswire) - Flash floods tore through the town of Tarnova in northern Bulgaria overnight, killing dozens of people and forcing thousands from their homes, officials said on Monday, although the authorities gave different death tolls.
+
+The Interior Ministry put the death toll at 27 in a statement released at noon. The regional hospital in Tarnova had received 34 bodies, hospital director Petar Ivanov told reporters. Mayor Elena Dimova said at least 41 residents had died, telling reporters that "the real number is much higher than Sofia admits". She said 19 people were still missing.
+
+Rescue teams have already evacuated 3,200 people from low-lying districts, according to the ministry. Civil protection chief Georgi Marinov warned that the number of people displaced could rise to 12,000.
+"""
+
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +128,7 @@ def desk(trained_reader, tmp_path_factory):
     corpus = tmp_path_factory.mktemp("desk")
     (corpus / "porto-housing-march.txt").write_text(PORTO, encoding="utf-8")
     (corpus / "narayanganj-factory-fire.txt").write_text(FACTORY, encoding="utf-8")
+    (corpus / "tarnova-floods.txt").write_text(FLOODS, encoding="utf-8")
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("desk-index"),
                               reader_model=str(trained_reader)))
 
@@ -122,7 +136,7 @@ def desk(trained_reader, tmp_path_factory):
 def test_a_figure_asked_of_a_source_is_that_source_s(desk):
     answer = desk.ask("How many people did the police say marched in Porto?")
     assert answer.found and answer.answer == "18,000", answer.answer
-    assert "police" in answer.citations[0].claimant.text
+    assert "police" in answer.citations[0].claimant.text.lower()  # the PSP, or its spokesman
 
 
 def test_every_source_s_death_toll_is_shown_and_no_injured_count(desk):
@@ -136,3 +150,32 @@ def test_every_source_s_death_toll_is_shown_and_no_injured_count(desk):
 def test_a_sum_in_the_local_currency_answers_how_much(desk):
     answer = desk.ask("How much compensation will each victim's family receive?")
     assert answer.found and "200,000 taka" in answer.answer
+
+
+def _figures(answer) -> dict:
+    return {answer.answer: answer.citations[0]} | {a.answer: a.citations[0] for a in answer.alternatives}
+
+
+@pytest.mark.parametrize("question", ["What is the death toll of the Tarnova floods?",
+                                      "How many people died in the Tarnova floods?"])
+def test_every_source_of_a_death_toll_is_shown_however_low_the_reader_scores_it(desk, question):
+    """The reader scores the hospital's 34 and the mayor's 41 at about -6 against the ministry's
+    27: they are found as figures stated of the deaths, each with its claimant."""
+    figures = _figures(desk.ask(question))
+    assert {"27", "34", "41"} <= set(figures), figures
+    assert "Ivanov" in figures["34"].claimant.text and "Dimova" in figures["41"].claimant.text
+    assert not {"19", "3,200", "12,000", "14"} & set(figures), figures
+
+
+def test_a_figure_of_another_event_in_the_same_clause_pair_is_not_another_report(desk):
+    """"killing at least 12 workers and injuring dozens", "12 workers had been killed and 62
+    injured": the 12 are the dead, the 62 the injured; the 17 are some of the injured."""
+    injured = _figures(desk.ask("How many people were injured in the garment factory fire?"))
+    assert {"40", "62"} <= set(injured), injured
+    assert not {"12", "12 workers", "17", "22", "1,400"} & set(injured), injured
+
+
+def test_where_the_workers_were_is_not_how_many_were_killed(desk):
+    """"About 1,400 workers were inside when the fire started", after the union's death toll."""
+    answer = desk.ask("How many workers were killed in the factory fire?")
+    assert answer.found and answer.answer != "1,400" and "1,400" not in _figures(answer), _figures(answer)
