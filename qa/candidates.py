@@ -124,6 +124,10 @@ class ScoredCandidate:
     # A year its own sentence names, other than the year its article was written in: "Floods in
     # the same valley in 2016 killed seven" is not another source's toll for this year's floods.
     stated_year: str | None = None
+    # The place its own sentence says the figure is of, where the question names places its
+    # article mentions but not beside it: "in Dayton, Ohio where ten people died" for "How many
+    # died in the El Paso shooting?" (the article is about El Paso, the sentence about Dayton).
+    other_place: str | None = None
 
     @property
     def score(self) -> float:
@@ -132,8 +136,9 @@ class ScoredCandidate:
     @property
     def names_missing(self) -> bool:
         """A key name of the question is not where the answer is: not in its article at all
-        (``unmentioned``), or a year of another time not beside it (``other_year``)."""
-        return bool(self.unmentioned) or self.other_year is not None
+        (``unmentioned``), a year of another time not beside it (``other_year``), or its
+        sentence is of another place (``other_place``)."""
+        return bool(self.unmentioned) or self.other_year is not None or self.other_place is not None
 
     def sentences(self) -> list[tuple[str, int, int]]:
         """(article id, start, end) of each sentence an answer was read in."""
@@ -208,7 +213,8 @@ class CandidateBuilder:
             scored.append(ScoredCandidate(Candidate(best.span.text, score, citations), features, tuple(places),
                                           unmentioned, unstated, defeated, elsewhere=elsewhere,
                                           other_year=self._other_year(profile, best, unmentioned),
-                                          stated_year=self._stated_year(best)))
+                                          stated_year=self._stated_year(best),
+                                          other_place=self._other_place(profile, best, unmentioned)))
         scored.sort(key=lambda c: -c.score)
         return scored
 
@@ -343,6 +349,8 @@ class CandidateBuilder:
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
         if not profile.partitive and is_part(profile, text, best.span.start, best.span.end):
             return False
+        if is_superseded(text, best.span.start, best.span.end) and not _EARLIER_Q.search(profile.question):
+            return False  # "increased to 167 from a previous 93": 93 is what the count was
         if profile.event and _WHOLE_OF_A_PART.search(text[max(0, best.span.start - 60):best.span.start]):
             # "Twenty-two of the train's 80 cars left the tracks": what happened happened to the
             # 22; the 80 is the whole they are part of.
@@ -525,6 +533,27 @@ class CandidateBuilder:
         place = candidate.places[0]
         clause = word_stems(own_clause(place.passage.text, place.span.start, place.span.end))
         return any(not states(w, clause) and states_another_event(w, clause) for w in profile.event)
+
+    def _other_place(self, profile: QuestionProfile, best: Place, unmentioned: Sequence[str]) -> str | None:
+        """`ScoredCandidate.other_place`: the place named right before the candidate in its
+        sentence ("in Dayton, Ohio where ten people died"), after "in" or "at" within 60
+        characters with none of the question's names between, when the question names places,
+        people or organisations that its article mentions (``unmentioned``: those it does not)
+        and not that one; None otherwise."""
+        names = [n for n in profile.key_names if not _YEAR.fullmatch(n)]
+        if not names or any(n in unmentioned for n in names):
+            return None
+        text = best.passage.text
+        lo = max(best.span.start - 60, best.sentence[0] - best.passage.record.chunk.start, 0)
+        near = list(_IN_A_PLACE.finditer(text, lo, best.span.start))
+        if not near:
+            return None
+        place = near[-1].group(1)
+        asked = {n.lower() for n in profile.names}
+        between = word_stems(text[near[-1].start():best.span.start])
+        if place.lower() in asked or place in _NOT_PLACES or any(mentions(n, between) for n in names):
+            return None
+        return place
 
     def _written(self, best: Place) -> str | None:
         """The year the candidate's article was written: its date's, else its wire dateline's."""
@@ -755,6 +784,10 @@ _WHOLE_OF_A_PART = re.compile(
     r"(?:\d[\d,]*|\b(?:" + "|".join(SMALL_NUMBERS) + r")(?:-\w+)?)\s+of\s+(?:the|its|their|his|her)\s+"
     r"(?:[\w'\u2019-]+['\u2019]s\s+)?$", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# "in Dayton", "at Wembley": a name after a place preposition (not a month or a day).
+_IN_A_PLACE = re.compile(r"\b(?:in|at)\s+([A-Z][a-z][\w'\u2019-]*)")
+_NOT_PLACES = frozenset("January February March April May June July August September October November December "
+                        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday The A An His Her Their Its".split())
 # The year of a wire dateline: "KOLMAR, November 18, 2021 (Wire) \u2014".
 _DATELINE_YEAR = re.compile(r"^[A-Z][A-Z .'\u2019-]{1,40},[^()\n]{1,60}?\b(?:1[89]|20)\d\d\b(?=[^()\n]{0,20}\()",
                             re.MULTILINE)
@@ -768,6 +801,27 @@ def own_clause(text: str, start: int, end: int) -> str:
     before = _CLAUSE_BOUND.split(text[max(0, start - 120):start])[-1]
     after = _CLAUSE_BOUND.split(text[end:end + 120], maxsplit=1)[0]
     return f"{before} {after}"
+
+
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:(?:a|an|the)\s+)?(?:previous|earlier|initial|prior|original)?\s*$", re.IGNORECASE)
+_TO_A_FIGURE = re.compile(r"\bto\s+(?:about\s+|around\s+|at\s+least\s+)?(?:\d[\d,.]*|" + "|".join(SMALL_NUMBERS) + r")\b",
+                          re.IGNORECASE)
+_FROM_A_FIGURE = re.compile(r"\bfrom\s+(?:(?:a|an|the)\s+)?(?:previous|earlier|initial|prior|original)?\s*"
+                            r"(?:\d|(?:" + "|".join(SMALL_NUMBERS) + r")\b)", re.IGNORECASE)
+_EARLIER_Q = re.compile(r"\b(?:previous|previously|earlier|initial|initially|first|originally|before)\b",
+                        re.IGNORECASE)
+
+
+def is_superseded(text: str, start: int, end: int) -> bool:
+    """Whether the figure at ``text[start:end]`` is what a count was before it changed: "the
+    toll increased to 167 from a previous 93", "from fourteen to 31" (the figure after "from",
+    with "to" and another figure in its clause), or a span that holds both ("167 from a previous
+    93": two counts, not one)."""
+    if _FROM_A_FIGURE.search(text, start, end):
+        return True
+    if not _FROM_BEFORE.search(text[max(0, start - 40):start]):
+        return False
+    return bool(_TO_A_FIGURE.search(own_clause(text, start, end)))
 
 
 def is_part(profile: QuestionProfile, text: str, start: int, end: int) -> bool:

@@ -449,3 +449,26 @@ def test_a_year_the_question_names_must_be_beside_the_answer_in_an_article_of_an
     # an article of that year, or of no known date: nothing says 2019 is another time
     assert build_dated("How many people marched in Port Alder in 2019?", "2019-03-02")["12,000"].other_year is None
     assert build_dated("How many people marched in Port Alder in 2019?", None)["12,000"].other_year is None
+
+
+@pytest.mark.parametrize(("text", "piece", "superseded"), [
+    ("Casualties increased to 167 from a previous 93 injured people.", "93", True),
+    ("Casualties increased to 167 from a previous 93 injured people.", "167", False),
+    ("Bodies recovered increased the confirmed death toll from fourteen to 31.", "fourteen", True),
+    ("Bodies recovered increased the confirmed death toll from fourteen to 31.", "31", False),
+    ("Flights from 12 countries were cancelled.", "12", False),
+    ("Imports from 12 countries rose to record levels.", "12", False),
+    ("Casualties increased to 167 from a previous 93 injured people.", "167 from a previous 93", True),
+])
+def test_what_a_count_was_before_it_changed_is_not_what_it_is(text, piece, superseded):
+    from qa.candidates import is_superseded
+
+    start = text.index(piece)
+    assert is_superseded(text, start, start + len(piece)) is superseded
+
+
+def test_a_superseded_figure_does_not_answer_unless_the_question_asks_what_it_was():
+    text = "The NDRRMC said casualties increased to 167 from a previous 93 injured people."
+    assert build_on(text, "How many people were injured?", ["93", "167"], related)["93"].features.unit_miss == 1.0
+    cands = build_on(text, "How many people were injured in the previous count?", ["93", "167"], related)
+    assert cands["93"].features.unit_miss == 0.0

@@ -183,9 +183,10 @@ KNOWN = {
     ("other", "sample-eventual-troops"): "lists 2,600 (the first batch, set to arrive): a figure expected, like the eventual number, but of a part of the force",
 }
 # Floors for the Wikinews cases, judged together: the share answered right from the case's
-# article, and the share with no unrelated other report (measured at this commit: 54/74 and
-# 67/74; before issue 10's work: 54/74 and 16/74). A fall below them is a regression.
-WIKINEWS_ANSWERED_RIGHT = 0.70
+# article, and the share with no unrelated other report (measured when set: 54/74 and 67/74;
+# before issue 10's work: 54/74 and 16/74; raised to 57/74 right when 59/74 were, session 14).
+# A fall below them is a regression.
+WIKINEWS_ANSWERED_RIGHT = 0.77
 WIKINEWS_OTHER_REPORTS_CLEAN = 0.88
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
