@@ -472,3 +472,14 @@ def test_a_superseded_figure_does_not_answer_unless_the_question_asks_what_it_wa
     assert build_on(text, "How many people were injured?", ["93", "167"], related)["93"].features.unit_miss == 1.0
     cands = build_on(text, "How many people were injured in the previous count?", ["93", "167"], related)
     assert cands["93"].features.unit_miss == 0.0
+
+
+def test_a_figure_said_of_another_place_right_before_it_is_of_another_event():
+    text = ("Officials said the death toll of the El Paso shooting rose to 22 people on Monday. The El Paso "
+            "shooting preceded another one less than thirteen hours later in Dayton, Ohio where ten people died.")
+    cands = build_on(text, "How many people died in the El Paso shooting?", ["ten", "22"], related)
+    assert cands["ten"].other_place == "Dayton" and cands["ten"].names_missing
+    assert cands["22"].other_place is None and not cands["22"].names_missing
+    # the question's own place right before the figure is no other place
+    text = "A gunman opened fire in El Paso, where 22 people died."
+    assert build_on(text, "How many people died in the El Paso shooting?", ["22"], related)["22"].other_place is None
