@@ -535,14 +535,14 @@ class CandidateBuilder:
         return any(not states(w, clause) and states_another_event(w, clause) for w in profile.event)
 
     def _other_place(self, profile: QuestionProfile, best: Place, unmentioned: Sequence[str]) -> str | None:
-        """`ScoredCandidate.other_place`: the place named right before the candidate in its
+        """`ScoredCandidate.other_place`: for a figure, the place named right before it in its
         sentence ("in Dayton, Ohio where ten people died"), after "in" or "at" within 60
         characters with none of the question's names between, when the question names places,
         people or organisations that its article mentions (``unmentioned``: those it does not)
         and not that one; None otherwise."""
         names = [n for n in profile.key_names if not _YEAR.fullmatch(n)]
-        if not names or any(n in unmentioned for n in names):
-            return None
+        if profile.answer_type is not AnswerType.QUANTITY or not names or any(n in unmentioned for n in names):
+            return None  # a figure's; a place, a name or a date is what a place before it may well be
         text = best.passage.text
         lo = max(best.span.start - 60, best.sentence[0] - best.passage.record.chunk.start, 0)
         near = list(_IN_A_PLACE.finditer(text, lo, best.span.start))
@@ -572,12 +572,15 @@ class CandidateBuilder:
                     None)
 
     def _other_year(self, profile: QuestionProfile, best: Place, unmentioned: Sequence[str]) -> str | None:
-        """The year the question names (`ScoredCandidate.other_year`) that the candidate's
+        """For a "how many" question, the year it names (`ScoredCandidate.other_year`) that the candidate's
         article mentions, though it was written in another year (its date, else its wire
         dateline), but not in the candidate's sentence or the one before; None otherwise (and
         when the article's year is unknown: then nothing says the year is another time's)."""
         years = [n for n in profile.key_names if _YEAR.fullmatch(n) and n not in unmentioned]
-        if not years:
+        if not years or profile.answer_type is not AnswerType.QUANTITY:
+            # Only a count's: in "Two men were charged in the 2002 murder of Jam Master Jay.
+            # Which group was he in?" the year is the background, not when the answer was so
+            # (on RealTimeQA 2020-21 the rule for every type lost two right answers: one wrong, one refused).
             return None
         written = self._written(best)
         if written is None:
