@@ -539,7 +539,8 @@ class CandidateBuilder:
         sentence ("in Dayton, Ohio where ten people died"), after "in" or "at" within 60
         characters with none of the question's names between, when the question names places,
         people or organisations that its article mentions (``unmentioned``: those it does not)
-        and not that one; None otherwise."""
+        and not that one, and the sentence before the figure names none of them or "where" ties
+        the figure to that place; None otherwise."""
         names = [n for n in profile.key_names if not _YEAR.fullmatch(n)]
         if profile.answer_type is not AnswerType.QUANTITY or not names or any(n in unmentioned for n in names):
             return None  # a figure's; a place, a name or a date is what a place before it may well be
@@ -550,8 +551,13 @@ class CandidateBuilder:
             return None
         place = near[-1].group(1)
         asked = {n.lower() for n in profile.names}
-        between = word_stems(text[near[-1].start():best.span.start])
-        if place.lower() in asked or place in _NOT_PLACES or any(mentions(n, between) for n in names):
+        between = text[near[-1].end():best.span.start]
+        if place.lower() in asked or place in _NOT_PLACES or any(mentions(n, word_stems(between)) for n in names):
+            return None
+        sentence = word_stems(text[max(0, best.sentence[0] - best.passage.record.chunk.start):best.span.start])
+        if any(mentions(n, sentence) for n in names) and not re.search(r"\bwhere\b", between):
+            # "Kane Tanaka died in Japan at age 119": where the question's subject was; only
+            # "in Dayton, Ohio where ten people died" ties the figure to the other place.
             return None
         return place
 

@@ -483,3 +483,9 @@ def test_a_figure_said_of_another_place_right_before_it_is_of_another_event():
     # the question's own place right before the figure is no other place
     text = "A gunman opened fire in El Paso, where 22 people died."
     assert build_on(text, "How many people died in the El Paso shooting?", ["22"], related)["22"].other_place is None
+
+
+def test_a_place_where_the_questions_subject_was_is_not_another_event():
+    text = "Kane Tanaka died in Japan at age 119. Born in 1903, she worked in the family store until she was 103."
+    cands = build_on(text, "Kane Tanaka, the world's oldest person, died this week. How old was she?", ["119"], related)
+    assert cands["119"].other_place is None and not cands["119"].names_missing
