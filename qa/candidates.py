@@ -330,7 +330,8 @@ class CandidateBuilder:
         """Whether the number of the span counts what the question counts (None: can't tell)."""
         counted = profile.counted
         span_text = best.span.text
-        if is_age_aside(best.passage.text, best.span.start, best.span.end) and not _ASKS_AGE.search(profile.question):
+        text = best.passage.text
+        if is_age_aside(text, best.span.start, best.span.end) and not _ASKS_AGE.search(profile.question):
             # "Wanjiru, 27, broke away": a person's age, in the news' own style, counts nothing
             # else a question could ask about (how many seconds, runners or dollars).
             return False
@@ -341,10 +342,12 @@ class CandidateBuilder:
                 return False
             # ... and a sum for something else is not the one asked about: "putting the damage at
             # 400 million leva" for "How much emergency aid did the government announce?"
+            # The purpose may come before a comma: "Foreign investment in Ukraine, at about $40 a
+            # head", so the sentence's words before the sum count, with its own clause after it.
             asked = money_purposes(profile.question)
-            theirs = money_purposes(own_clause(best.passage.text, best.span.start, best.span.end))
+            lo = max(best.span.start - 80, best.sentence[0] - best.passage.record.chunk.start, 0)
+            theirs = money_purposes(text[lo:best.span.start] + " " + own_clause(text, best.span.start, best.span.end))
             return not (asked and theirs and not asked & theirs)
-        text = best.passage.text
         if in_calendar_day(text, best.span.start, best.span.end):
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
         if not profile.partitive and is_part(profile, text, best.span.start, best.span.end):

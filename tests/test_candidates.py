@@ -489,3 +489,9 @@ def test_a_place_where_the_questions_subject_was_is_not_another_event():
     text = "Kane Tanaka died in Japan at age 119. Born in 1903, she worked in the family store until she was 103."
     cands = build_on(text, "Kane Tanaka, the world's oldest person, died this week. How old was she?", ["119"], related)
     assert cands["119"].other_place is None and not cands["119"].names_missing
+
+
+def test_what_a_sum_is_for_may_come_before_a_comma():
+    text = "Foreign investment in Ukraine, at about $40 a head, is one of the lowest in the region."
+    cands = build_on(text, "How much money has the US committed to Ukraine in assistance?", ["$40"])
+    assert cands["$40"].features.unit_miss == 1.0
