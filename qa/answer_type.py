@@ -338,10 +338,8 @@ def claimed_by_span(question: str) -> tuple[int, int] | None:
 def claimed_by(question: str) -> tuple[str, ...]:
     """The content words of the source whose figure ``question`` asks for ("How many people
     did the police say marched in Porto?" -> ("police",)); () when it names none."""
-    m = _CLAIMED_BY.search(question)
-    if not m:
-        return ()
-    return content_terms(next(g for g in m.groups() if g))
+    where = claimed_by_span(question)
+    return content_terms(question[where[0]:where[1]]) if where else ()
 
 
 # "Who won the mayoral race?", "Which team beat ...": the question asks for the winner, the

@@ -102,6 +102,11 @@ class Place:
     def end(self) -> int:
         return self.passage.record.chunk.start + self.span.end
 
+    @property
+    def sentence_start(self) -> int:
+        """Where the span's sentence starts in the passage's text (0 if before it)."""
+        return max(0, self.sentence[0] - self.passage.record.chunk.start)
+
 
 @dataclass(frozen=True)
 class ScoredCandidate:
@@ -173,6 +178,7 @@ class CandidateBuilder:
         self._contexts: dict[tuple[str, int, int], str] = {}
         self._context_word_stems: dict[tuple[str, int, int], set[str]] = {}
         self._sentence_word_stems: dict[tuple[str, int, int], set[str]] = {}
+        self._years: dict[tuple[str, str | None], str | None] = {}  # (article id, date) -> `_written`
         self._related = related
         self._embed = embed
         self._attributed = False
@@ -345,7 +351,7 @@ class CandidateBuilder:
             # The purpose may come before a comma: "Foreign investment in Ukraine, at about $40 a
             # head", so the sentence's words before the sum count, with its own clause after it.
             asked = money_purposes(profile.question)
-            lo = max(best.span.start - 80, best.sentence[0] - best.passage.record.chunk.start, 0)
+            lo = max(best.span.start - 80, best.sentence_start)
             theirs = money_purposes(text[lo:best.span.start] + " " + own_clause(text, best.span.start, best.span.end))
             return not (asked and theirs and not asked & theirs)
         if in_calendar_day(text, best.span.start, best.span.end):
@@ -548,8 +554,7 @@ class CandidateBuilder:
         if profile.answer_type is not AnswerType.QUANTITY or not names or any(n in unmentioned for n in names):
             return None  # a figure's; a place, a name or a date is what a place before it may well be
         text = best.passage.text
-        lo = max(best.span.start - 60, best.sentence[0] - best.passage.record.chunk.start, 0)
-        near = list(_IN_A_PLACE.finditer(text, lo, best.span.start))
+        near = list(_IN_A_PLACE.finditer(text, max(best.span.start - 60, best.sentence_start), best.span.start))
         if not near:
             return None
         place = near[-1].group(1)
@@ -557,7 +562,7 @@ class CandidateBuilder:
         between = text[near[-1].end():best.span.start]
         if place.lower() in asked or place in _NOT_PLACES or any(mentions(n, word_stems(between)) for n in names):
             return None
-        sentence = word_stems(text[max(0, best.sentence[0] - best.passage.record.chunk.start):best.span.start])
+        sentence = word_stems(text[best.sentence_start:best.span.start])
         if any(mentions(n, sentence) for n in names) and not re.search(r"\bwhere\b", between):
             # "Kane Tanaka died in Japan at age 119": where the question's subject was; only
             # "in Dayton, Ohio where ten people died" ties the figure to the other place.
@@ -565,20 +570,23 @@ class CandidateBuilder:
         return place
 
     def _written(self, best: Place) -> str | None:
-        """The year the candidate's article was written: its date's, else its wire dateline's."""
-        dateline = _DATELINE_YEAR.search(self._text(best.article_id)[:400])
-        written = _YEAR.search(best.passage.record.date or "") or (_YEAR.search(dateline.group()) if dateline else None)
-        return written.group() if written else None
+        """The year the candidate's article was written: its date's, else its wire dateline's
+        (once per article)."""
+        key = (best.article_id, best.passage.record.date)
+        if key not in self._years:
+            dateline = _DATELINE_YEAR.search(self._text(best.article_id)[:400])
+            written = _YEAR.search(key[1] or "") or (_YEAR.search(dateline.group()) if dateline else None)
+            self._years[key] = written.group() if written else None
+        return self._years[key]
 
     def _stated_year(self, best: Place) -> str | None:
         """`ScoredCandidate.stated_year`: None when the article's year is unknown."""
         written = self._written(best)
         if written is None:
             return None
-        sentence = self._text(best.article_id)[best.sentence[0]:best.sentence[1]]
-        return next((y for y in _YEAR.findall(sentence) if y != written and not in_dateline(
-            self._text(best.article_id), best.sentence[0] + sentence.index(y), best.sentence[0] + sentence.index(y) + 4)),
-                    None)
+        text = self._text(best.article_id)
+        return next((m.group() for m in _YEAR.finditer(text, *best.sentence)
+                     if m.group() != written and not in_dateline(text, m.start(), m.end())), None)
 
     def _other_year(self, profile: QuestionProfile, best: Place, unmentioned: Sequence[str]) -> str | None:
         """For a "how many" question, the year it names (`ScoredCandidate.other_year`) that the candidate's
