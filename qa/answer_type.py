@@ -90,7 +90,10 @@ _PERSON_NOUN = re.compile(
     r"survivor|survivors|victim|victims|resident|residents|passenger|passengers|pilot|driver|"
     r"gunman|suspect|student|students|worker|workers|firefighter|firefighters|rescuer|rescuers|"
     r"officer|officers|soldier|soldiers|doctor|doctors|nurse|nurses|official|officials|"
-    r"police|spokesman|spokeswoman|spokesperson|minister|president|mayor|governor)\b",
+    r"police|spokesman|spokeswoman|spokesperson|minister|president|mayor|governor|"
+    # who may be an organisation: "the state environmental agency said it could cost ..."
+    r"agency|ministry|department|office|company|firm|union|council|government|authorities|commission|"
+    r"committee|regulator|operator|prosecutors|hospital|army|military|party|federation|association)\b",
     re.IGNORECASE)
 # Kinds of people a question counts that news often counts as "people" ("23 people were
 # arrested" for "How many fans were arrested?").
@@ -282,6 +285,23 @@ def asks_already(question: str) -> bool:
     """Whether ``question`` insists on what has happened so far ("have already arrived", "so
     far"): a figure only expected ("is set to arrive", "could rise to") does not answer it."""
     return bool(_ALREADY.search(question))
+
+
+# Words that say when a figure holds, by meaning: "could eventually rise to 12,000" answers "How
+# many could eventually be sent?", where "could soon be deployed" is another source's figure.
+_WHEN_IT_HOLDS = {
+    "eventually": "eventually", "ultimately": "eventually", "in the end": "eventually",
+    "already": "so far", "so far": "so far", "to date": "so far", "thus far": "so far",
+    "initially": "at first", "originally": "at first", "at first": "at first",
+    "currently": "now", "at present": "now", "soon": "soon",
+}
+_WHEN_IT_HOLDS_RE = re.compile(r"\b(?:" + "|".join(w.replace(" ", r"\s+") for w in _WHEN_IT_HOLDS) + r")\b", re.IGNORECASE)
+
+
+def time_qualifiers(text: str) -> frozenset[str]:
+    """The words of ``text`` that say when a figure holds, by meaning ("ultimately" and
+    "eventually" are one): frozenset({"eventually"}) for "could eventually rise to 12,000"."""
+    return frozenset(_WHEN_IT_HOLDS[" ".join(m.group(0).lower().split())] for m in _WHEN_IT_HOLDS_RE.finditer(text))
 
 
 def time_frame(text: str) -> str | None:

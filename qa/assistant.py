@@ -31,6 +31,7 @@ from qa.answer_type import (
     names_a_people,
     stem,
     time_frame,
+    time_qualifiers,
     word_stems,
 )
 from qa.answer_type import profile as question_profile
@@ -363,6 +364,13 @@ class Assistant:
                           if not any(_overlaps((x.article_id, x.start, x.end), e)
                                      for x in c.candidate.citations for e in earlier)]
         ranked = [c for c in candidates if can_answer(c, profile)]
+        if profile.frame == "prospective" or (profile.answer_type is AnswerType.QUANTITY and asks_already(question)):
+            # A figure of what has happened does not answer what could happen ("At least 19
+            # people died" for "How many could eventually die?", the hospital's "could rise to 40"
+            # does), nor the other way round when the question insists on what has happened so
+            # far ("have already arrived"): as for other reports below.
+            unlike = "actual" if profile.frame == "prospective" else "prospective"
+            ranked = [c for c in ranked if self._frame(snapshot, c) != unlike]
         if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
             ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is
         floor, threshold = self.no_answer_threshold, self.confident_threshold
@@ -377,7 +385,17 @@ class Assistant:
         model = self.answerability
         # (With a threshold set by hand, "always answer" included, still the model's report floor.)
         credible = max(self.report_floor, model.report_floor or 0.0 if model is not None else 0.0)
-        ranked = answer_order(ranked, said, credible)
+        # "How many could eventually ...?": first a figure stated with the question's word for when
+        # it holds ("could eventually rise to 12,000"), then one stated as still to come ("the
+        # figure could rise to 40"), before a figure stated without saying ("the death toll at 26").
+        qualifiers = time_qualifiers(query) if profile.answer_type is AnswerType.QUANTITY else frozenset()
+        when: dict[int, int] = {}
+        if qualifiers or profile.frame == "prospective":
+            for c in ranked:
+                statement = self._claim(snapshot, c).statement.text
+                when[id(c)] = (2 if qualifiers & time_qualifiers(statement)
+                               else int(profile.frame == "prospective" and time_frame(statement) == "prospective"))
+        ranked = answer_order(ranked, said, credible, when)
         texts: dict[str, str] = {}
 
         def paragraph(p: Passage) -> int:
@@ -689,17 +707,22 @@ class Assistant:
         return max(confident, self.no_answer_threshold)
 
 
-def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], credible: float
-                 ) -> list[ScoredCandidate]:
+def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], credible: float,
+                 when: dict[int, int] | None = None) -> list[ScoredCandidate]:
     """``candidates`` in the order the answer is chosen from: first those the article attributes
     as the question asks (``said``, keyed by ``id``: for "Who said X?" the share of X the
     article attributes to the candidate; for "How many did the police say ...?" the share of
-    the source's words in the candidate's claimant), then those of at least ``credible``
-    probability whose article mentions every key name the question gives, then those read beside
-    the year the question names where their article is of another year (not
-    ``ScoredCandidate.other_year``: "A similar march in March 2019 drew 40,000" for "How many
-    marched in 2019?" in a 2023 story), then by probability."""
-    return sorted(candidates, key=lambda c: (id(c) in said, c.score >= credible and not c.names_missing,
+    the source's words in the candidate's claimant), then by how well they are stated for when
+    the question asks (``when``, keyed by ``id``, higher first: "could eventually rise to
+    12,000" for "How many could eventually be sent?", before "could soon be deployed" and before
+    a count stated without saying), then those of at least ``credible`` probability whose
+    article mentions every key name the question gives, then those read beside the year the
+    question names where their article is of another year (not ``ScoredCandidate.other_year``:
+    "A similar march in March 2019 drew 40,000" for "How many marched in 2019?" in a 2023
+    story), then by probability."""
+    when = when or {}
+    return sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
+                                             c.score >= credible and not c.names_missing,
                                              c.other_year is None, said.get(id(c), 0.0), c.score), reverse=True)
 
 

@@ -356,6 +356,11 @@ class CandidateBuilder:
             return not (asked and theirs and not asked & theirs)
         if in_calendar_day(text, best.span.start, best.span.end):
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
+        numbers = list(_NUMBER.finditer(span_text))
+        if numbers and _THRESHOLD.match(text, best.span.start + numbers[-1].end()):
+            # "events where four or more people are killed or injured": a bound a definition or
+            # a rule sets, not a count of anyone.
+            return False
         if not profile.partitive and is_part(profile, text, best.span.start, best.span.end):
             return False
         if is_superseded(text, best.span.start, best.span.end) and not _EARLIER_Q.search(profile.question):
@@ -364,7 +369,6 @@ class CandidateBuilder:
             # "Twenty-two of the train's 80 cars left the tracks": what happened happened to the
             # 22; the 80 is the whole they are part of.
             return False
-        numbers = list(_NUMBER.finditer(span_text))
         if counted and numbers and re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
             # "152-mm shells", "6.3-magnitude quake", "a seven-storey factory": the number
             # measures the thing, it does not count it
@@ -408,6 +412,10 @@ class CandidateBuilder:
             return self._related(counted, context) >= UNIT_SIMILARITY
         if stem(counted) in {stem(n) for n in nouns}:
             return True
+        if nouns[0].lower() in _ANY_PEOPLE and counted.lower() in _PEOPLE_GROUPS and not profile.partitive:
+            # "At least 19 people died" counts all the dead, not the children among them ("How
+            # many children died?": the hospital's "including five children").
+            return False
         if (nouns[0].lower() in _ANY_PEOPLE and profile.event
                 and (names_people(counted) or profile.partitive)):
             # "23 people were arrested" may be the fans asked about when it says that happened
@@ -803,6 +811,7 @@ _INCLUDING = re.compile(r"\b(?:including|includes?|included|excluding|not counti
 _WHOLE_OF_A_PART = re.compile(
     r"(?:\d[\d,]*|\b(?:" + "|".join(SMALL_NUMBERS) + r")(?:-\w+)?)\s+of\s+(?:the|its|their|his|her)\s+"
     r"(?:[\w'\u2019-]+['\u2019]s\s+)?$", re.IGNORECASE)
+_THRESHOLD = re.compile(r"\s+(?:or|and)\s+(?:more|fewer|less|older|younger|over|above|under)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "in Dayton", "at Wembley": a name after a place preposition (not a month or a day).
 _IN_A_PLACE = re.compile(r"\b(?:in|at)\s+([A-Z][a-z][\w'\u2019-]*)")

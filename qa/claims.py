@@ -229,8 +229,15 @@ def attributed_share(text: str, start: int, end: int, stems: set[str]) -> float:
         share = len({w for _, w in hits}) / len(stems)
         if not hits or share <= best or not numbers <= {w for _, w in hits}:
             continue
-        claimant = find_claim(text, hits[0][0].start(), hits[-1][0].end()).claimant
-        if claimant is not None and claimant.start < end and start < claimant.end:
+        # Whose statement it is: where the statement's figure is when it gives one ("Northline
+        # estimated the clean-up would cost 9 million dollars; the state agency said it could
+        # cost as much as 25 million" gives the 25 to the agency, though "clean-up" is in the
+        # company's clause).
+        anchors = [m for m, w in hits if w in numbers] or [m for m, _ in hits]
+        claimant = find_claim(text, anchors[0].start(), anchors[-1].end()).claimant
+        # The span must be the claimant, not a stretch of text that holds it ("Northline
+        # estimated ... 9 million dollars; the state environmental agency").
+        if claimant is not None and min(end, claimant.end) - max(start, claimant.start) >= (end - start) / 2:
             best = share
     return best
 

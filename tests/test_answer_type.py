@@ -124,6 +124,14 @@ def test_key_names_leave_out_titles_generic_words_and_small_numbers():
     assert key_names(named_terms("Did President Biden visit Kyiv in 2023 with 3 US senators?")) == ("Biden", "Kyiv", "2023")
 
 
+def test_words_for_when_a_figure_holds_are_compared_by_meaning():
+    from qa.answer_type import time_qualifiers
+    assert time_qualifiers("How many could eventually be sent?") == time_qualifiers("could ultimately rise to 12,000")
+    assert time_qualifiers("have already arrived") == time_qualifiers("so far") == frozenset({"so far"})
+    assert not time_qualifiers("How many could eventually be sent?") & time_qualifiers("could soon be deployed")
+    assert time_qualifiers("10,000 soldiers were deployed") == frozenset()
+
+
 def test_the_time_frame_of_a_figure_is_what_already_is_or_what_could_be():
     from qa.answer_type import profile, time_frame
 
@@ -155,6 +163,7 @@ def test_a_race_time_question_wants_a_duration():
 
 @pytest.mark.parametrize(("span", "fit"), [
     ("an eleven-month-old boy", True), ("a child", True), ("the police", True), ("Yoon Suk Yeol", True),
+    ("the state environmental agency", True), ("the labour ministry", True),  # who: an organisation
     ("depleted munitions supplies", False), ("all available means", False),
 ])
 def test_a_person_is_a_name_or_a_noun_that_names_one(span, fit):

@@ -495,3 +495,19 @@ def test_what_a_sum_is_for_may_come_before_a_comma():
     text = "Foreign investment in Ukraine, at about $40 a head, is one of the lowest in the region."
     cands = build_on(text, "How much money has the US committed to Ukraine in assistance?", ["$40"])
     assert cands["$40"].features.unit_miss == 1.0
+
+
+def test_a_count_of_everyone_is_not_a_count_of_a_group_among_them():
+    text = ("At least 19 people died when the dam gave way, the ministry said. The hospital put the death toll "
+            "at 26, including five children.")
+    cands = build_on(text, "How many children died in the flood?", ["five", "19"], related)
+    assert cands["19"].features.unit_miss == 1.0 and cands["five"].features.unit_miss == 0.0
+    # ... while a count of people may still be the kind of people asked about
+    assert build_on(text, "How many residents died in the flood?", ["19"], related)["19"].features.unit_miss == 0.0
+
+
+def test_a_bound_a_rule_sets_is_not_a_count():
+    text = ("The archive counts events where four or more people are killed or injured as mass shootings. "
+            "Officials said 25 people were injured.")
+    cands = build_on(text, "How many people were injured in the shooting?", ["four", "25"], related)
+    assert cands["four"].features.unit_miss == 1.0 and cands["25"].features.unit_miss == 0.0

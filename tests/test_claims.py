@@ -442,6 +442,16 @@ def test_a_source_of_a_figure_must_state_that_figure():
     assert attributed_share(text, *at(text, "The workers' union"), stems) == 0.0
 
 
+def test_a_figure_asked_of_two_clauses_is_credited_to_the_clause_that_gives_it():
+    """The question's words are in both clauses ("clean-up" only in the company's); the 25
+    million is the agency's."""
+    text = ("Northline Freight estimated the clean-up would cost 9 million dollars; the state environmental "
+            "agency said it could cost as much as 25 million dollars.")
+    stems = {stem(w) for w in ("Millbrook", "clean-up", "cost", "25", "million", "dollars")}
+    assert attributed_share(text, *at(text, "Northline Freight"), stems) == 0.0
+    assert attributed_share(text, *at(text, "the state environmental agency"), stems) > 0.5
+
+
 
 def test_two_claimants_of_one_sentence_behind_a_wire_dateline():
     text = ("PORT ALDER (Wire) \u2014 Police said 12,000 people marched through Port Alder on Monday, while the General "
