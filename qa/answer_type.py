@@ -261,7 +261,7 @@ def money_purposes(text: str) -> set[str]:
 
 MONEY_SPAN = re.compile(
     r"[$\u20ac\u00a3\u00a5\u20b9\u20bd\u20a9]|\b(?:dollars?|euros?|pounds?|sterling|roubles?|rubles?|won|yuan|"
-    r"renminbi|yen|rupees?|francs?|pesos?|reais|lira|shekels?|dinars?|rand|krona|kronor|krone|"
+    r"renminbi|yen|rupees?|francs?|pesos?|reais|lira|shekels?|dinars?|rand|krona|kronor|krone|kroner|kronur|crowns?|koruna|korun|"
     r"leva|lev|taka|naira|rupiah|ringgit|baht|dong|hryvnias?|zloty|forints?|dirhams?|riyals?|rials?|"
     r"shillings?|cedis?|kwacha|lei|kuna|tenge|soms?|birr|pula|rufiyaa|kyat|kip|riel|"
     r"usd|eur|gbp|cents?|pence|bitcoins?)\b",

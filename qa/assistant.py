@@ -395,7 +395,17 @@ class Assistant:
                 statement = self._claim(snapshot, c).statement.text
                 when[id(c)] = (2 if qualifiers & time_qualifiers(statement)
                                else int(profile.frame == "prospective" and time_frame(statement) == "prospective"))
-        ranked = answer_order(ranked, said, credible, when)
+        # A figure whose sentence names another year than its article's ("the largest since 2018,
+        # when a fire near Valby ... destroyed 60 homes") goes after a figure of the same article
+        # stated of no other year: the question asks of the article's own event unless it names
+        # that year. Only then: alone, it is still the best the article gives.
+        if profile.answer_type is AnswerType.QUANTITY:
+            plain = {c.candidate.citations[0].article_id for c in ranked if c.stated_year is None and c.score >= floor}
+            dated = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
+                     and c.candidate.citations[0].article_id in plain}
+        else:
+            dated = set()
+        ranked = answer_order(ranked, said, credible, when, dated)
         texts: dict[str, str] = {}
 
         def paragraph(p: Passage) -> int:
@@ -708,7 +718,8 @@ class Assistant:
 
 
 def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], credible: float,
-                 when: dict[int, int] | None = None) -> list[ScoredCandidate]:
+                 when: dict[int, int] | None = None, dated: set[int] | frozenset[int] = frozenset(),
+                 ) -> list[ScoredCandidate]:
     """``candidates`` in the order the answer is chosen from: first those the article attributes
     as the question asks (``said``, keyed by ``id``: for "Who said X?" the share of X the
     article attributes to the candidate; for "How many did the police say ...?" the share of
@@ -719,11 +730,13 @@ def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], 
     article mentions every key name the question gives, then those read beside the year the
     question names where their article is of another year (not ``ScoredCandidate.other_year``:
     "A similar march in March 2019 drew 40,000" for "How many marched in 2019?" in a 2023
-    story), then by probability."""
+    story), then those not stated of another year (``dated``, ids: "since 2018, when a fire ...
+    destroyed 60 homes" after this fire's 27), then by probability."""
     when = when or {}
     return sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
                                              c.score >= credible and not c.names_missing,
-                                             c.other_year is None, said.get(id(c), 0.0), c.score), reverse=True)
+                                             c.other_year is None, id(c) not in dated, said.get(id(c), 0.0),
+                                             c.score), reverse=True)
 
 
 def can_answer(candidate: ScoredCandidate, profile) -> bool:

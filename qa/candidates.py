@@ -365,9 +365,13 @@ class CandidateBuilder:
             return False
         if is_superseded(text, best.span.start, best.span.end) and not _EARLIER_Q.search(profile.question):
             return False  # "increased to 167 from a previous 93": 93 is what the count was
-        if profile.event and _WHOLE_OF_A_PART.search(text[max(0, best.span.start - 60):best.span.start]):
+        if len(numbers) > 1 and _WHOLE_OF_A_PART.search(span_text[:numbers[-1].start()]):
+            return False  # "41,000 of the province's 52,000": two figures, the part and the whole
+        if ((profile.event or not _ASKS_THE_WHOLE.search(profile.question))
+                and _WHOLE_OF_A_PART.search(text[max(0, best.span.start - 60):best.span.start])):
             # "Twenty-two of the train's 80 cars left the tracks": what happened happened to the
-            # 22; the 80 is the whole they are part of.
+            # 22; the 80 is the whole they are part of ("41,000 of the province's 52,000 teachers
+            # took part"), unless the question asks the whole ("How many cars did it have?").
             return False
         if counted and numbers and re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
             # "152-mm shells", "6.3-magnitude quake", "a seven-storey factory": the number
@@ -811,6 +815,10 @@ _INCLUDING = re.compile(r"\b(?:including|includes?|included|excluding|not counti
 _WHOLE_OF_A_PART = re.compile(
     r"(?:\d[\d,]*|\b(?:" + "|".join(SMALL_NUMBERS) + r")(?:-\w+)?)\s+of\s+(?:the|its|their|his|her)\s+"
     r"(?:[\w'\u2019-]+['\u2019]s\s+)?$", re.IGNORECASE)
+# A "how many" question that asks how many there are in all, not how many did something.
+_ASKS_THE_WHOLE = re.compile(
+    r"\b(?:have|has|had|employ|employs|employed|hold|holds|carry|carries|carried)\s*\??\s*$"
+    r"|\b(?:are|were|is|was)\s+there\b|\b(?:in\s+(?:all|total)|altogether)\b", re.IGNORECASE)
 _THRESHOLD = re.compile(r"\s+(?:or|and)\s+(?:more|fewer|less|older|younger|over|above|under)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "in Dayton", "at Wembley": a name after a place preposition (not a month or a day).

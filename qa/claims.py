@@ -56,7 +56,7 @@ _VERBS = (
     r"|stated|states|reported|reports|reporting|suggested|suggests|suggest|indicated|indicates"
     r"|noted|notes|declared|declares|described|describes|cited|cites|cite|wrote|writes|confirmed"
     r"|confirms|revealed|reveals|warned|warns|insisted|insists|added|adds|alleged|alleges"
-    r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read|promised|promises|pledged|pledges"
+    r"|lists|listed|shows|showed|show|predicted|predicts|referred\s+to|read|promised|promises|pledged|pledges|counted"
     r"|puts?\s+(?:the|its|his|her|their)\s+(?:death\s+)?(?:toll|number|figure|count|cost|total|estimate|tally"
     r"|crowd|attendance|turnout|damage|damages|losses|bill)"
     r"(?:\s+of(?:\s+[\w'\u2019-]+){1,3}?)?\s+at"
@@ -286,7 +286,8 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
             found.append(_Attribution(claimant, (claimant.start, m.end()), "after"))
     for m in _INVERTED.finditer(text, s0, s1):
         claimant = _span(text, m.start(1), m.end(1))
-        if claimant is not None and claimant.text.lower() not in _PRONOUNS:
+        # (", said about 1,200 tonnes": a figure, not a source after its verb)
+        if claimant is not None and claimant.text.lower() not in _PRONOUNS and not re.search(r"\d", claimant.text):
             found.append(_Attribution(claimant, (m.start(), m.end()), "all"))
     for m in _PARTICIPLE.finditer(text, s0, s1):
         # The main clause's verb: the first finite one, or the first attributing one ("The
@@ -326,7 +327,9 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
             first = min((x.start() for pattern in (_FINITE, _VERB) for x in pattern.finditer(text, s0, m.start())),
                         default=None)
             claimant = _subject(text, s0, first) if first is not None and first < m.start() else None
-        if claimant is None:
+        if claimant is None or re.search(r"\s(?:what|how\s+much|how\s+many)\s", claimant.text, re.IGNORECASE):
+            # "612 million crowns, almost twice what the city council has told residents, the
+            # audit office said": "what ... told" is a thing said, not the sentence's source.
             continue
         if claimant.text.lower() in _PRONOUNS:
             earlier = [a for a in found if a.claimant.end <= claimant.start]
@@ -337,7 +340,9 @@ def _attributions(text: str, sentence: tuple[int, int], previous: tuple[int, int
             claimant = earlier[-1].claimant
         told_object = re.match(r"\s+(?:[\w\u2019'.-]+\s+){0,5}[\w\u2019'.-]+\s*(?=[,.;]|$)", follows) \
             if m.group() == "told" else None
-        comma_after = re.match(r"\s*,", follows) and not re.match(r"\s*,\s*[\"\u201c]", follows)
+        # (", the health ministry said on Friday, but ...": the time it was said may come first)
+        comma_after = (re.match(r"\s*(?:(?:on|last|this|early|late|earlier|later)\s+\w+\s*|yesterday\s*|today\s*)?,", follows)
+                       and not re.match(r"\s*,\s*[\"\u201c]", follows))
         comma_before = text[s0 : claimant.start].rstrip().endswith((",", "\u201d", '"'))
         if ends or (told_object and re.match(r"\s*[.;]|\s*$", follows[told_object.end():])):
             scope = "before"
@@ -361,11 +366,16 @@ _CIRCUMSTANCES = re.compile(
 )
 
 
+_PUBLISHED = re.compile(r"\b(?:published|released|issued|posted|broadcast|aired)\b")
+
+
 def _trailing_circumstances(follows: str) -> bool:
     """Whether ``follows`` (after a verb, to the sentence's end) only says to whom, where, when
     or how something was said: no clause of its own."""
     m = _CIRCUMSTANCES.match(follows)
-    return bool(m) and not _FINITE.search(m.group(1)) and not re.search(r"\bthat\b", m.group(1))
+    # "in a report published on Tuesday": a participle of the circumstances, not a clause
+    said = _PUBLISHED.sub(" ", m.group(1)) if m else ""
+    return bool(m) and not _FINITE.search(said) and not re.search(r"\bthat\b", said)
 
 
 def _choose(attributions: list[_Attribution], start: int, end: int) -> _Attribution | None:

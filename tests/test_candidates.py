@@ -511,3 +511,21 @@ def test_a_bound_a_rule_sets_is_not_a_count():
             "Officials said 25 people were injured.")
     cands = build_on(text, "How many people were injured in the shooting?", ["four", "25"], related)
     assert cands["four"].features.unit_miss == 1.0 and cands["25"].features.unit_miss == 0.0
+
+
+def test_a_part_of_the_whole_answers_what_the_part_did_and_the_two_together_are_no_answer():
+    text = "The union said 41,000 of the province's 52,000 teachers took part."
+    pieces = ["52,000", "41,000 of the province's 52,000", "41,000"]
+    cands = build_on(text, "How many teachers took part in the strike?", pieces, related)
+    assert cands["41,000"].features.unit_miss == 0.0
+    assert cands["52,000"].features.unit_miss == 1.0  # the whole, not those who took part
+    assert cands["41,000 of the province's 52,000"].features.unit_miss == 1.0
+    # asked for the whole, the whole answers
+    assert build_on(text, "How many teachers are there in all?", ["52,000"], related)["52,000"].features.unit_miss == 0.0
+
+
+@pytest.mark.parametrize("sum_", ["612 million crowns", "4.2 billion kronor", "80 million korun"])
+def test_a_sum_in_crowns_is_a_sum_of_money(sum_):
+    text = f"The extension of the tram network will cost {sum_}, the audit office said."
+    cands = build_on(text, "How much will the tram extension cost?", [sum_], related)
+    assert cands[sum_].features.unit_miss == 0.0

@@ -458,3 +458,21 @@ def test_two_claimants_of_one_sentence_behind_a_wire_dateline():
             "Workers' Union put the crowd at 85,000.")
     assert find_claim(text, *at(text, "12,000")).claimant.text == "Police"
     assert find_claim(text, *at(text, "85,000")).claimant.text == "the General Workers' Union"
+
+
+@pytest.mark.parametrize(("text", "figure", "claimant"), [
+    # a relative clause between the source and its verb; ", said about 1,200" is no source after its verb
+    ("Halvard Shipping, which operates the tanker Marisol Crest, said about 1,200 tonnes of crude had leaked.",
+     "1,200", "Halvard Shipping"),
+    # the source said it "on Friday", then the sentence goes on
+    ("A cholera outbreak has killed at least 37 people since late June, the health ministry said on Friday, but a "
+     "medical charity says the real toll is more than twice as high.", "37", "the health ministry"),
+    # "what the council has told residents" is a thing said, not the sentence's source
+    ("The extension will cost 612 million crowns, almost twice what the city council has told residents, the "
+     "regional audit office said in a report published on Tuesday.", "612", "the regional audit office"),
+    # "counted" attributes, after a semicolon too
+    ("Mayor Petra Lind said 27 homes had been destroyed in her town alone; the fire service counted 19 homes "
+     "destroyed across the whole area.", "19", "the fire service"),
+])
+def test_a_trial_users_claimants(text, figure, claimant):
+    assert find_claim(text, *at(text, figure)).claimant.text == claimant

@@ -110,15 +110,35 @@ Labour Minister Nazrul Hossain said each victim's family would receive 200,000 t
 """
 FLOODS = """Flash floods kill dozens in Bulgarian town of Tarnova; tolls differ
 
-TARNOVA, Bulgaria, October 14 (Trial Newswire) - Flash floods tore through the town of Tarnova in northern Bulgaria overnight, killing dozens of people and forcing thousands from their homes, officials said on Monday, although the authorities gave different death tolls.
+TARNOVA, Bulgaria, October 14, 2023 (Trial Newswire) - Flash floods tore through the town of Tarnova in northern Bulgaria overnight, killing dozens of people and forcing thousands from their homes, officials said on Monday, although the authorities gave different death tolls.
 
 The Interior Ministry put the death toll at 27 in a statement released at noon. The regional hospital in Tarnova had received 34 bodies, hospital director Petar Ivanov told reporters, warning that the toll could rise to 50 as rescuers reached cut-off villages. Mayor Elena Dimova said at least 41 residents had died, telling reporters that "the real number is much higher than Sofia admits". She said 19 people were still missing.
 
 Rescue teams have already evacuated 3,200 people from low-lying districts, according to the ministry. Civil protection chief Georgi Marinov warned that the number of people displaced could rise to 12,000.
 
-Six children were among the dead, the ministry said. Under Bulgarian law, a state of disaster is declared where five or more people are killed.
+The floods are the deadliest in the region since 2014, when a storm near Lovech killed 60 people. Six children were among the dead, the ministry said. Under Bulgarian law, a state of disaster is declared where five or more people are killed.
 """
 
+
+KESSIN = """Wildfire in Kessin Hills forces thousands from their homes
+August 14, 2025
+
+LORNA, Aug 14, 2025 (Trial Newswire) - A wildfire that broke out on Monday in the Kessin Hills had burned through about 6,200 hectares by Thursday morning, the regional fire service said, as crews battled flames fanned by strong winds.
+
+The European Forest Fire Information System, which measures burned areas from satellite images, put the figure at 9,800 hectares.
+
+About 4,500 residents of eleven villages have been evacuated, the regional governor's office said. Mayor Petra Lind of Lorna said 27 homes had been destroyed in her town alone; the fire service counted 19 homes destroyed across the whole area.
+
+One firefighter, 34-year-old Jonas Edel, died on Wednesday when his vehicle was caught by the flames, and five others were treated for burns, fire chief Arvid Kross said.
+
+Some 650 firefighters, supported by nine water-bombing aircraft, were fighting the blaze on Thursday. Kross said the fire could burn another 3,000 hectares before it was contained if the wind did not drop.
+
+Police arrested a 52-year-old man on Tuesday on suspicion of starting the fire while burning garden waste, prosecutors said.
+
+The Kessin Hills fire is already the largest in the region since 2018, when a fire near Valby burned 5,400 hectares and destroyed 60 homes.
+
+Forecasters expect temperatures to fall on Saturday.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +151,7 @@ def desk(trained_reader, tmp_path_factory):
     (corpus / "porto-housing-march.txt").write_text(PORTO, encoding="utf-8")
     (corpus / "narayanganj-factory-fire.txt").write_text(FACTORY, encoding="utf-8")
     (corpus / "tarnova-floods.txt").write_text(FLOODS, encoding="utf-8")
+    (corpus / "kessin-wildfire.txt").write_text(KESSIN, encoding="utf-8")
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("desk-index"),
                               reader_model=str(trained_reader)))
 
@@ -189,3 +210,14 @@ def test_what_could_happen_is_answered_by_a_projection_not_by_a_count_so_far(des
     answer = desk.ask("How many people could eventually die in the Tarnova floods?")
     assert answer.found and answer.answer == "50", _figures(answer)
 
+
+
+def test_a_figure_of_another_years_event_is_not_this_one_s(desk):
+    """"since 2018, when a fire near Valby ... destroyed 60 homes": the reader's likeliest span,
+    but of the 2018 fire; this fire's figures are the mayor's 27 and the fire service's 19."""
+    answer = desk.ask("How many homes have been destroyed by the Kessin Hills fire?")
+    figures = _figures(answer)
+    assert answer.answer in ("27", "19") and {"27", "19"} <= set(figures) and "60" not in figures, figures
+    assert figures["19"].claimant.text == "the fire service" and "Lind" in figures["27"].claimant.text
+    asked = desk.ask("How many homes did the 2018 Valby fire destroy?")
+    assert asked.found and asked.answer == "60"
