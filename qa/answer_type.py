@@ -281,6 +281,17 @@ _ACTUAL = re.compile(r"\b(?:already|so\s+far|to\s+date|have|has|had|did|was|were
 _ALREADY = re.compile(r"\b(?:already|so\s+far|to\s+date|thus\s+far|until\s+now|up\s+to\s+now)\b", re.IGNORECASE)
 
 
+_COULD = re.compile(r"\b(?:could|might|may|eventually|ultimately|expected|projected|forecast|likely|set\s+to)\b",
+                    re.IGNORECASE)
+
+
+def asks_what_could_be(question: str) -> bool:
+    """Whether ``question`` asks what could or is expected to happen ("How many could eventually
+    die?"), not only in the future tense of reported speech ("How much did the engineers
+    estimate it would cost?", "How much will it cost?"): a count so far does not answer it."""
+    return bool(_COULD.search(question))
+
+
 def asks_already(question: str) -> bool:
     """Whether ``question`` insists on what has happened so far ("have already arrived", "so
     far"): a figure only expected ("is set to arrive", "could rise to") does not answer it."""

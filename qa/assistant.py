@@ -28,6 +28,7 @@ from qa.answer_type import (
     AnswerType,
     QuestionProfile,
     asks_already,
+    asks_what_could_be,
     names_a_people,
     stem,
     time_frame,
@@ -36,7 +37,14 @@ from qa.answer_type import (
 )
 from qa.answer_type import profile as question_profile
 from qa.answerability import Answerability
-from qa.candidates import SUBJECT_SIMILARITY_RATIO, CandidateBuilder, ScoredCandidate, figures, same_answer
+from qa.candidates import (
+    SUBJECT_SIMILARITY_RATIO,
+    CandidateBuilder,
+    ScoredCandidate,
+    figures,
+    of_the_year,
+    same_answer,
+)
 from qa.claims import Claim, attributed_share, find_claim, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
@@ -364,12 +372,13 @@ class Assistant:
                           if not any(_overlaps((x.article_id, x.start, x.end), e)
                                      for x in c.candidate.citations for e in earlier)]
         ranked = [c for c in candidates if can_answer(c, profile)]
-        if profile.frame == "prospective" or (profile.answer_type is AnswerType.QUANTITY and asks_already(question)):
+        could = profile.frame == "prospective" and asks_what_could_be(query)
+        if could or (profile.answer_type is AnswerType.QUANTITY and asks_already(question)):
             # A figure of what has happened does not answer what could happen ("At least 19
             # people died" for "How many could eventually die?", the hospital's "could rise to 40"
             # does), nor the other way round when the question insists on what has happened so
             # far ("have already arrived"): as for other reports below.
-            unlike = "actual" if profile.frame == "prospective" else "prospective"
+            unlike = "actual" if could else "prospective"
             ranked = [c for c in ranked if self._frame(snapshot, c) != unlike]
         if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
             ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is
@@ -390,11 +399,11 @@ class Assistant:
         # figure could rise to 40"), before a figure stated without saying ("the death toll at 26").
         qualifiers = time_qualifiers(query) if profile.answer_type is AnswerType.QUANTITY else frozenset()
         when: dict[int, int] = {}
-        if qualifiers or profile.frame == "prospective":
+        if qualifiers or could:
             for c in ranked:
                 statement = self._claim(snapshot, c).statement.text
                 when[id(c)] = (2 if qualifiers & time_qualifiers(statement)
-                               else int(profile.frame == "prospective" and time_frame(statement) == "prospective"))
+                               else int(could and time_frame(statement) == "prospective"))
         # A figure whose sentence names another year than its article's ("the largest since 2018,
         # when a fire near Valby ... destroyed 60 homes") goes after a figure of the same article
         # stated of no other year: the question asks of the article's own event unless it names
@@ -402,7 +411,7 @@ class Assistant:
         if profile.answer_type is AnswerType.QUANTITY:
             plain = {c.candidate.citations[0].article_id for c in ranked if c.stated_year is None and c.score >= floor}
             dated = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
-                     and c.candidate.citations[0].article_id in plain}
+                     and c.candidate.citations[0].article_id in plain and self._of_the_year(snapshot, c)}
         else:
             dated = set()
         ranked = answer_order(ranked, said, credible, when, dated)
@@ -487,6 +496,9 @@ class Assistant:
                 # is ("61,450 by the stadium operator, though the Coastal Football Association
                 # said 58,900").
                 continue
+            spans = [(x.article_id, x.start, x.end) for x in c.candidate.citations]
+            if any(_overlaps(a, (x.article_id, x.start, x.end)) for a in spans for y in alternatives for x in y.citations):
+                continue  # "612" inside "612 million crowns", already shown: one report
             alternatives.append(c.candidate)
             claimed.extend(c.sentences())
         return Answer(
@@ -637,6 +649,13 @@ class Assistant:
         """Who the article says states a candidate (lower-cased), or None: its own voice."""
         claimant = Assistant._claim(snapshot, c).claimant
         return claimant.text.lower() if claimant else None
+
+    @staticmethod
+    def _of_the_year(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
+        """Whether a candidate is stated of its `ScoredCandidate.stated_year` where it was read
+        first (`qa.candidates.of_the_year`)."""
+        place = c.candidate.citations[0]
+        return of_the_year(snapshot.article_text(place.article_id), place.start, place.end, c.stated_year)
 
     @staticmethod
     def _frame(snapshot: IndexSnapshot, c: ScoredCandidate) -> str | None:

@@ -341,6 +341,9 @@ class CandidateBuilder:
             # "Wanjiru, 27, broke away": a person's age, in the news' own style, counts nothing
             # else a question could ask about (how many seconds, runners or dollars).
             return False
+        if _ASKS_LENGTH.search(profile.question) and MONEY_SPAN.search(
+                " ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])):
+            return False  # "How long is the tram extension?": a length or a time, not its cost
         if profile.money:
             # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
             # "12,000" near a question about payments is a count of something else.
@@ -724,6 +727,7 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_ASKS_LENGTH = re.compile(r"\bhow\s+(?:long|far|wide|tall|high|deep)\b", re.IGNORECASE)
 _ASKS_AGE = re.compile(r"\bhow old\b|\bages?d?\b", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b[A-Z][\w'\u2019.-]*,\s*$")
 _AGE_AFTER = re.compile(r"\s*,")
@@ -838,6 +842,23 @@ def own_clause(text: str, start: int, end: int) -> str:
     before = _CLAUSE_BOUND.split(text[max(0, start - 120):start])[-1]
     after = _CLAUSE_BOUND.split(text[end:end + 120], maxsplit=1)[0]
     return f"{before} {after}"
+
+
+_TIED = re.compile(r"\s*(?:,\s*(?:when|where|as)\b)?(?:[^,;:\u2014\u2013()]|(?<=\d),(?=\d))*")
+
+
+def of_the_year(text: str, start: int, end: int, year: str) -> bool:
+    """Whether the figure at ``text[start:end]`` is stated of ``year``, which its sentence names:
+    in one clause ("Floods in 2016 killed seven", "60 homes were destroyed in 2018"), or in the
+    clause "when" opens after it ("since 2018, when a fire ... destroyed 60 homes"); not when the
+    year is in an aside about the subject ("Halden's first tram line, which opened in 2004, cost
+    280 million crowns": the line's cost, whenever it was paid)."""
+    lo = max(0, start - 200)
+    i = text.rfind(year, lo, start)
+    if i >= 0 and _TIED.match(text, i + len(year), start).end() == start and not re.search(r"[.!?]\s", text[i:start]):
+        return True
+    j = text.find(year, end, end + 200)
+    return j >= 0 and _TIED.match(text, end, j).end() == j and not re.search(r"[.!?]\s", text[end:j])
 
 
 _FROM_BEFORE = re.compile(r"\bfrom\s+(?:(?:a|an|the)\s+)?(?:previous|earlier|initial|prior|original)?\s*$", re.IGNORECASE)

@@ -124,6 +124,14 @@ def test_key_names_leave_out_titles_generic_words_and_small_numbers():
     assert key_names(named_terms("Did President Biden visit Kyiv in 2023 with 3 US senators?")) == ("Biden", "Kyiv", "2023")
 
 
+def test_what_could_happen_is_asked_by_a_modal_of_possibility_not_by_reported_speech():
+    from qa.answer_type import asks_what_could_be
+    assert asks_what_could_be("How many people could eventually die in the dam collapse?")
+    assert asks_what_could_be("How many troops are expected to arrive?")
+    assert not asks_what_could_be("How much did the engineers estimate the extension would cost?")
+    assert not asks_what_could_be("How much will the extension cost?")
+
+
 def test_words_for_when_a_figure_holds_are_compared_by_meaning():
     from qa.answer_type import time_qualifiers
     assert time_qualifiers("How many could eventually be sent?") == time_qualifiers("could ultimately rise to 12,000")

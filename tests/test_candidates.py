@@ -529,3 +529,26 @@ def test_a_sum_in_crowns_is_a_sum_of_money(sum_):
     text = f"The extension of the tram network will cost {sum_}, the audit office said."
     cands = build_on(text, "How much will the tram extension cost?", [sum_], related)
     assert cands[sum_].features.unit_miss == 0.0
+
+
+@pytest.mark.parametrize(("text", "figure", "year", "tied"), [
+    ("The fire is the largest since 2018, when a fire near Valby burned 5,400 hectares and destroyed 60 homes.",
+     "60", "2018", True),
+    ("Floods in the same valley in 2016 killed seven people.", "seven", "2016", True),
+    ("60 homes were destroyed in 2018.", "60", "2018", True),
+    # an aside about the subject: the first line's cost, not a figure of 2004's news
+    ("Halden's first tram line, which opened in 2004, cost 280 million crowns.", "280", "2004", False),
+    ("60 homes were destroyed, more than in 2018.", "60", "2018", False),
+    ("The 2018 fire was smaller. This one destroyed 60 homes.", "60", "2018", False),
+])
+def test_a_figure_is_of_a_year_its_clause_names(text, figure, year, tied):
+    from qa.candidates import of_the_year
+
+    start = text.index(figure)
+    assert of_the_year(text, start, start + len(figure), year) is tied
+
+
+def test_a_sum_of_money_is_not_how_long_something_is():
+    text = "The extension will cost 612 million crowns. The council has budgeted for the 7.5-kilometre line."
+    cands = build_on(text, "How long is the tram extension?", ["612 million crowns"], related)
+    assert cands["612 million crowns"].features.unit_miss == 1.0

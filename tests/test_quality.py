@@ -140,6 +140,27 @@ The Kessin Hills fire is already the largest in the region since 2018, when a fi
 Forecasters expect temperatures to fall on Saturday.
 """
 
+HALDEN = """# Audit says Halden tram extension will cost nearly double city's estimate
+
+*By Wire staff* | May 3, 2022
+
+HALDEN, May 3, 2022 (Trial Newswire) - The extension of Halden's tram network will cost 612 million crowns, almost twice what the city council has told residents, the regional audit office said in a report published on Tuesday.
+
+The council has budgeted 340 million crowns for the 7.5-kilometre line to the Nordhavn district, which is due to open in 2026.
+
+The audit office said the council had left out the cost of moving underground utilities and had underestimated land purchases. It also said the opening was likely to slip to 2028.
+
+Deputy Mayor Ingrid Falk, who is responsible for transport, rejected the findings. "The auditors have counted some costs twice," she said, adding that the council's figure included a reserve of 40 million crowns.
+
+The opposition Green Party said the extension should be paused. Its leader on the council, Mats Oberg, said the city's own engineers had privately estimated the cost at 520 million crowns.
+
+The council voted 31 to 18 in favour of the extension in September 2020.
+
+The line would carry 22,000 passengers a day, according to the council. The audit office said 14,000 was a more realistic estimate.
+
+Halden's first tram line, which opened in 2004, cost 280 million crowns, 60 million more than budgeted.
+"""
+
 
 @pytest.fixture(scope="module")
 def desk(trained_reader, tmp_path_factory):
@@ -152,6 +173,7 @@ def desk(trained_reader, tmp_path_factory):
     (corpus / "narayanganj-factory-fire.txt").write_text(FACTORY, encoding="utf-8")
     (corpus / "tarnova-floods.txt").write_text(FLOODS, encoding="utf-8")
     (corpus / "kessin-wildfire.txt").write_text(KESSIN, encoding="utf-8")
+    (corpus / "halden-tram-audit.md").write_text(HALDEN, encoding="utf-8")
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("desk-index"),
                               reader_model=str(trained_reader)))
 
@@ -221,3 +243,19 @@ def test_a_figure_of_another_years_event_is_not_this_one_s(desk):
     assert figures["19"].claimant.text == "the fire service" and "Lind" in figures["27"].claimant.text
     asked = desk.ask("How many homes did the 2018 Valby fire destroy?")
     assert asked.found and asked.answer == "60"
+
+
+def test_a_cost_in_crowns_each_source_s_figure_once_and_the_year_of_an_aside(desk):
+    """A new user's story: the audit office's 612 million crowns (it had been refused: crowns
+    were not a currency), the engineers' 520 million through the councillor who told of it, and
+    the first line's 280 million ("which opened in 2004" is an aside, not another year's news)."""
+    cost = desk.ask("How much will the Halden tram extension cost?")
+    assert cost.found and cost.answer == "612 million crowns", _figures(cost)
+    assert cost.citations[0].claimant.text == "the regional audit office"
+    engineers = desk.ask("How much did Halden's own engineers estimate the tram extension would cost?")
+    assert engineers.answer == "520 million crowns", _figures(engineers)
+    assert [a.answer for a in engineers.alternatives].count("612") == 0, _figures(engineers)  # not twice
+    first = desk.ask("How much did Halden's first tram line cost?")
+    assert first.found and first.answer == "280 million crowns", _figures(first)
+    length = desk.ask("How long is the Halden tram extension?")
+    assert "crowns" not in (length.answer or ""), length.answer
