@@ -221,6 +221,8 @@ def profile(question: str) -> QuestionProfile:
     terms = content_terms(question)
     how_many = _HOW_MANY_AT.search(question)
     answer_type = expected_type(question)
+    if answer_type is AnswerType.OTHER and asks_money(question):
+        answer_type = AnswerType.QUANTITY  # "What is the average salary ...?": a sum
     event = when_event(question) if answer_type is AnswerType.DATE else event_terms(question, names, counted)
     if not event and answer_type is AnswerType.QUANTITY and not counted and not _HOW_Q.search(question):
         event = counted_event(question)
@@ -235,7 +237,7 @@ _MONEY_Q = re.compile(
     r"earn|earns|earned|earning|charge|charged|charging|owe|owes|owed|fine|fined|worth|raise|raised|"
     r"donate|donated|sell for|sold for|money|funding|budget|salary|wage|compensation|price|aid|damage|"
     r"damages|loan|loans|grant|grants|bailout|ransom|investment|relief|subsidy|subsidies)\b|"
-    r"\bhow much money\b|\bwhat (?:is|was|were|are|will be) the (?:price|cost|fine|budget|salary|fee|ransom)\b",
+    r"\bhow much money\b|\bwhat (?:is|was|were|are|will be) the (?:[\w-]+ )?(?:price|cost|fine|budget|salary|fee|ransom|wage|pay)\b",
     re.IGNORECASE,
 )
 # What a sum is for: a sum stated for one of these is not the answer to a question about another

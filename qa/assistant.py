@@ -45,7 +45,7 @@ from qa.candidates import (
     of_the_year,
     same_answer,
 )
-from qa.claims import Claim, attributed_share, find_claim, with_claims
+from qa.claims import Claim, attributed_share, find_claim, same_claimant, with_claims
 from qa.corpus import UnusableFile, clean_unicode, find_file, paragraph_number, read_file
 from qa.embedding import Embedder
 from qa.errors import InvalidInput, InvalidQuestion, ModelProblem
@@ -594,7 +594,7 @@ class Assistant:
             # count, worded for another framing of it.
             return False
         theirs = Assistant._claimant(snapshot, c)
-        return theirs is not None and theirs != answer_claimant
+        return theirs is not None and not same_claimant(theirs, answer_claimant)
 
     @staticmethod
     def _stated_disputes(
@@ -632,7 +632,7 @@ class Assistant:
                     or any(_overlaps(a, b) for a in c.sentences() for b in best.sentences())):
                 continue
             theirs = Assistant._claimant(snapshot, c)
-            if theirs is not None and theirs not in taken:
+            if theirs is not None and not any(same_claimant(theirs, t) for t in taken):
                 out.append(c)
                 seen.append(key)
                 taken = taken | {theirs}

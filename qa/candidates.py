@@ -60,6 +60,9 @@ MAX_CANDIDATES = 15
 # for "troops" pass; "containers" (0.27), "tanks" (0.54), "generals" (0.55) and "workers"
 # (0.56) against "troops" or "soldiers" do not.
 UNIT_SIMILARITY = 0.6
+# ... and where the noun is named outright ("41,000 of the province's 52,000 teachers" asked
+# about schools), only a word as close as a synonym: "soldiers" for "troops" (0.89).
+SAME_NOUN_SIMILARITY = 0.8
 # Counted nouns that any count of people answers ("residents", "passengers", "victims").
 _ANY_PEOPLE = frozenset({"people", "persons", "individuals"})
 # Groups among the people a count is of: a figure of them is a part of the total ("the confirmed
@@ -357,6 +360,9 @@ class CandidateBuilder:
             lo = max(best.span.start - 80, best.sentence_start)
             theirs = money_purposes(text[lo:best.span.start] + " " + own_clause(text, best.span.start, best.span.end))
             return not (asked and theirs and not asked & theirs)
+        if (_AGE_BOUND.search(text[max(0, best.span.start - 30):best.span.start])
+                and not words_after(text, best.span.end, 1) and not _ASKS_AGE.search(profile.question)):
+            return False  # "nine of them children under five": an age, not a count
         if in_calendar_day(text, best.span.start, best.span.end):
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
         numbers = list(_NUMBER.finditer(span_text))
@@ -391,8 +397,16 @@ class CandidateBuilder:
         if not counted or counted in _ANY_PEOPLE or not numbers:
             return None
         part = _PART_OF.match(text, best.span.end)
-        if part and stem(counted) in word_stems(_CLAUSE_BOUND.split(text[part.end():part.end() + 40], maxsplit=1)[0]):
-            return True  # "Twenty-two of the train's 80 cars": a part, counted in the whole's noun
+        if part:
+            whole = _CLAUSE_BOUND.split(text[part.end():part.end() + 40], maxsplit=1)[0]
+            if stem(counted) in word_stems(whole):
+                return True  # "Twenty-two of the train's 80 cars": a part, counted in the whole's noun
+            number = _NUMBER.search(whole)
+            noun = [w for w in words_after(whole, number.end(), 1) if not _NUMBER.fullmatch(w)] if number else []
+            if noun and (self._related is None or self._related(counted, noun) < SAME_NOUN_SIMILARITY):
+                # "41,000 of the province's 52,000 teachers" counts teachers, not schools (0.64
+                # alike by MiniLM: a part's noun is named, so only the same thing will do)
+                return False
         inside = content_terms(span_text[numbers[-1].end():])
         after = _counted_after(best.passage.text, best.span.end)
         nouns = [w for w in (*inside, *after) if not _NUMBER.fullmatch(w)]
@@ -727,6 +741,8 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_AGE_BOUND = re.compile(r"\b(?:children|kids|people|those|adults|babies|infants|girls|boys)\s+(?:under|over|aged|below|above)\s+$",
+                        re.IGNORECASE)
 _ASKS_LENGTH = re.compile(r"\bhow\s+(?:long|far|wide|tall|high|deep)\b", re.IGNORECASE)
 _ASKS_AGE = re.compile(r"\bhow old\b|\bages?d?\b", re.IGNORECASE)
 _AGE_BEFORE = re.compile(r"\b[A-Z][\w'\u2019.-]*,\s*$")
@@ -811,6 +827,7 @@ _WHERE_PREDICATE = re.compile(
     r"\s+(?:[\w'\u2019-]+\s+){0,3}?(?:were|was|are|is|had\s+been|have\s+been)\s+"
     r"(?:inside|in|at|on\s+board|aboard|present|there|working|on\s+site|on\s+duty)\b", re.IGNORECASE)
 _PART_OF = re.compile(r"\s+of\s+(?:the|those|these)\s+", re.IGNORECASE)
+_OF_THEM = re.compile(r"\s+of\s+(?:them|whom)\b", re.IGNORECASE)
 _INCLUDING_Q = re.compile(r"\binclud", re.IGNORECASE)  # "... estimated to include?": asks for that part
 _INCLUDING = re.compile(r"\b(?:including|includes?|included|excluding|not counting|among them|among whom)\s+$",
                         re.IGNORECASE)
@@ -896,6 +913,11 @@ def is_part(profile: QuestionProfile, text: str, start: int, end: int) -> bool:
     if _INCLUDING.search(text[max(0, start - 25):start]) and not _INCLUDING_Q.search(profile.question):
         clause = re.split(r"[,;.]\s", text[end:end + 80], maxsplit=1)[0]
         return not (profile.counted and stem(profile.counted) in word_stems(clause))
+    them = _OF_THEM.match(text, end)
+    if them:
+        # "including 37 deaths, nine of them children": the nine are some of the 37, unless they
+        # are what the question counts ("How many children died?").
+        return not (profile.counted and stem(profile.counted) in word_stems(" ".join(words_after(text, them.end(), 2))))
     return False
 
 

@@ -176,6 +176,19 @@ def with_claims(answer: Answer, article_text: Callable[[str], str]) -> Answer:
     )
 
 
+_DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her"})
+
+
+def same_claimant(a: str | None, b: str | None) -> bool:
+    """Whether two claimants' words name one source: the same last word, and the words of one
+    among the other's ("The ministry" and "the health ministry"); None (the article's own
+    voice) is only itself."""
+    if a is None or b is None:
+        return a is b
+    wa, wb = ([w for w in re.findall(r"[\w'\u2019-]+", x.lower()) if w not in _DETERMINERS] for x in (a, b))
+    return bool(wa and wb) and wa[-1] == wb[-1] and (set(wa) <= set(wb) or set(wb) <= set(wa))
+
+
 def claimant_text(c: Citation) -> str:
     """Who claims a citation's answer, in words: the claimant, else the publication."""
     if c.claimant is not None:

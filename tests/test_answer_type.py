@@ -295,3 +295,10 @@ def test_who_asks_for_a_source_even_about_a_death_toll(question):
 
 def test_who_put_a_figure_at_asks_for_the_source_of_that_figure():
     assert attributed_terms("Who put the death toll at 27?") == ("death", "toll", "27")
+
+
+def test_a_question_for_a_sum_wants_a_quantity_however_it_is_worded():
+    from qa.answer_type import profile
+    for question in ("What is the average salary of a teacher in Belmora?", "What was the total cost of the bridge?"):
+        p = profile(question)
+        assert p.money and p.answer_type is AnswerType.QUANTITY, question

@@ -552,3 +552,17 @@ def test_a_sum_of_money_is_not_how_long_something_is():
     text = "The extension will cost 612 million crowns. The council has budgeted for the 7.5-kilometre line."
     cands = build_on(text, "How long is the tram extension?", ["612 million crowns"], related)
     assert cands["612 million crowns"].features.unit_miss == 1.0
+
+
+def test_some_of_them_and_an_age_are_not_the_total():
+    text = "At least 37 people have died, nine of them children under five, the ministry said."
+    cands = build_on(text, "How many people have died in the outbreak?", ["37", "nine", "five"], related)
+    assert {a: c.features.unit_miss for a, c in cands.items()} == {"37": 0.0, "nine": 1.0, "five": 1.0}
+    children = build_on(text, "How many children have died in the outbreak?", ["nine", "five"], related)
+    assert {a: c.features.unit_miss for a, c in children.items()} == {"nine": 0.0, "five": 1.0}
+
+
+def test_a_part_named_by_its_own_noun_counts_only_that_noun():
+    text = "The ministry said 380 schools were shut. The union said 41,000 of the province's 52,000 teachers took part."
+    cands = build_on(text, "How many schools were closed by the strike?", ["380", "41,000"], related)
+    assert cands["41,000"].features.unit_miss == 1.0 and cands["380"].features.unit_miss == 0.0

@@ -10,7 +10,7 @@ import pytest
 
 from qa.answer import Answer, Candidate, Citation
 from qa.answer_type import stem
-from qa.claims import attributed_share, find_claim, find_claimant, with_claims
+from qa.claims import attributed_share, find_claim, find_claimant, same_claimant, with_claims
 from qa.cli import render_answer
 from qa.corpus import read_file
 from qa.render import claims_html, number_sources, reply_html, sources_html
@@ -476,3 +476,10 @@ def test_two_claimants_of_one_sentence_behind_a_wire_dateline():
 ])
 def test_a_trial_users_claimants(text, figure, claimant):
     assert find_claim(text, *at(text, figure)).claimant.text == claimant
+
+
+def test_a_claimant_named_shorter_the_second_time_is_the_same_source():
+    assert same_claimant("the health ministry", "The ministry") and same_claimant("the ministry", "the ministry")
+    assert not same_claimant("the interior ministry", "the health ministry")
+    assert not same_claimant("the police", "the police spokesman") and not same_claimant(None, "the police")
+    assert same_claimant(None, None)
