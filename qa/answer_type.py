@@ -552,8 +552,11 @@ _DETERMINERS = frozenset("the a an its their his her this that".split())
 
 
 def _after_place_preposition(words: Sequence[str], i: int) -> bool:
-    """Whether ``words[i]`` follows a place preposition, with at most a determiner between."""
+    """Whether ``words[i]`` follows a place preposition, with at most a determiner and a name
+    between ("in the Kolmar factory")."""
     j = i - 1
+    while j >= 0 and words[j][:1].isupper() and j > i - 4:
+        j -= 1
     if j >= 0 and words[j].lower() in _DETERMINERS:
         j -= 1
     return j >= 0 and words[j].lower() in _PLACE_PREPOSITIONS

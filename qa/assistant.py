@@ -29,6 +29,7 @@ from qa.answer_type import (
     QuestionProfile,
     asks_already,
     asks_what_could_be,
+    in_dateline,
     names_a_people,
     stem,
     time_frame,
@@ -408,10 +409,16 @@ class Assistant:
         # when a fire near Valby ... destroyed 60 homes") goes after a figure of the same article
         # stated of no other year: the question asks of the article's own event unless it names
         # that year. Only then: alone, it is still the best the article gives.
+        # So does a wire dateline's place for "where" ("KESSARA, July 19 (Wire) —" is where the
+        # story was filed; "first detected at a market in Oru district" is where it happened).
         if profile.answer_type is AnswerType.QUANTITY:
             plain = {c.candidate.citations[0].article_id for c in ranked if c.stated_year is None and c.score >= floor}
             dated = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
                      and c.candidate.citations[0].article_id in plain and self._of_the_year(snapshot, c)}
+        elif profile.answer_type is AnswerType.PLACE:
+            filed = {id(c) for c in ranked if self._in_dateline(snapshot, c)}
+            plain = {c.candidate.citations[0].article_id for c in ranked if id(c) not in filed and c.score >= floor}
+            dated = {i for i in filed for c in ranked if id(c) == i and c.candidate.citations[0].article_id in plain}
         else:
             dated = set()
         ranked = answer_order(ranked, said, credible, when, dated)
@@ -469,8 +476,8 @@ class Assistant:
         if said:  # "Who said X?": another report is another source of X, not any other name
             others = [c for c in others if id(c) in said]
         # A figure of another year ("Floods in the same valley in 2016 killed seven") is not
-        # another source's, unless the question asks of that year.
-        others = [c for c in others if c.stated_year is None or c.stated_year in profile.key_names]
+        # another source's, unless the question asks of that year; nor is a dateline's place.
+        others = [c for c in others if (c.stated_year is None or c.stated_year in profile.key_names) and id(c) not in dated]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
         others = [c for c in others if id(c) in disputes
@@ -651,6 +658,11 @@ class Assistant:
         return claimant.text.lower() if claimant else None
 
     @staticmethod
+    def _in_dateline(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
+        """Whether a candidate is read only in wire datelines (`qa.answer_type.in_dateline`)."""
+        return all(in_dateline(snapshot.article_text(p.article_id), p.start, p.end) for p in c.candidate.citations)
+
+    @staticmethod
     def _of_the_year(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
         """Whether a candidate is stated of its `ScoredCandidate.stated_year` where it was read
         first (`qa.candidates.of_the_year`)."""
@@ -750,7 +762,8 @@ def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], 
     question names where their article is of another year (not ``ScoredCandidate.other_year``:
     "A similar march in March 2019 drew 40,000" for "How many marched in 2019?" in a 2023
     story), then those not stated of another year (``dated``, ids: "since 2018, when a fire ...
-    destroyed 60 homes" after this fire's 27), then by probability."""
+    destroyed 60 homes" after this fire's 27; also a wire dateline's place, for "where"), then
+    by probability."""
     when = when or {}
     return sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
                                              c.score >= credible and not c.names_missing,

@@ -32,6 +32,7 @@ from qa.answer_type import (
     AnswerType,
     QuestionProfile,
     content_terms,
+    counted_event,
     fits,
     in_calendar_day,
     in_dateline,
@@ -363,6 +364,12 @@ class CandidateBuilder:
         if (_AGE_BOUND.search(text[max(0, best.span.start - 30):best.span.start])
                 and not words_after(text, best.span.end, 1) and not _ASKS_AGE.search(profile.question)):
             return False  # "nine of them children under five": an age, not a count
+        if (not profile.event and _PRESENCE_Q.search(profile.question)
+                and counted_event(own_clause(text, best.span.start, best.span.end))):
+            # "How many workers were in the factory?": "killing at least 12 workers" counts those
+            # killed, injured, detained, ..., not those who were there ("About 1,400 workers were
+            # inside"); troops that "have arrived" in Russia are in Russia.
+            return False
         if in_calendar_day(text, best.span.start, best.span.end):
             return False  # "NARAYANGANJ, Bangladesh, May 22": the day of a date counts nothing
         numbers = list(_NUMBER.finditer(span_text))
@@ -741,6 +748,8 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_PRESENCE_Q = re.compile(r"\b(?:were|was|are|is)\s+(?:\w+\s+)?(?:in|on|inside|aboard|on\s+board|at|present)\b"
+                         r"|\bon\s+board\b", re.IGNORECASE)
 _AGE_BOUND = re.compile(r"\b(?:children|kids|people|those|adults|babies|infants|girls|boys)\s+(?:under|over|aged|below|above)\s+$",
                         re.IGNORECASE)
 _ASKS_LENGTH = re.compile(r"\bhow\s+(?:long|far|wide|tall|high|deep)\b", re.IGNORECASE)
@@ -761,8 +770,9 @@ def is_age_aside(text: str, start: int, end: int) -> bool:
 def trim_unclosed(text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) without a bracket it opens and never closes, and what follows it: "10:39
     a.m. local time (1639" becomes "10:39 a.m. local time". A bracket closed and never opened
-    goes with what comes before it, and a curly quote at an edge with no partner goes. The span
-    stays as it is when nothing would be left."""
+    goes with what comes before it, a curly quote at an edge with no partner goes, and so does a
+    full stop or comma at the end that is not an abbreviation's. The span stays as it is when
+    nothing would be left."""
     span = text[start:end]
     opened = span.rfind("(")
     if opened > 0 and ")" not in span[opened:]:
@@ -783,7 +793,16 @@ def trim_unclosed(text: str, start: int, end: int) -> tuple[int, int]:
         end -= 1
     elif len(span) > 1 and span[0] == "\u201c" and "\u201d" not in span:
         start += 1
+    # The sentence's full stop or a clause's comma is not part of the answer ("30,000 strong.");
+    # an abbreviation's point is ("3:40 a.m.", "U.S.").
+    span = text[start:end]
+    if len(span) > 1 and span[-1] in ".,;:" and not _ABBREVIATION_END.search(span):
+        end -= 1
     return start, end
+
+
+_ABBREVIATION_END = re.compile(r"(?:\b[A-Za-z]\.)+$|\b(?:Jr|Sr|Inc|Ltd|Co|Corp|St|Dr|Mr|Mrs|Ms|No|Gen|Col|Lt|Sgt|Rev|"
+                               r"Prof|Gov|Sen|Rep|Mt|Ave|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|etc|vs)\.$")
 
 
 _CLOCK_UNIT = r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)"

@@ -302,3 +302,9 @@ def test_a_question_for_a_sum_wants_a_quantity_however_it_is_worded():
     for question in ("What is the average salary of a teacher in Belmora?", "What was the total cost of the bridge?"):
         p = profile(question)
         assert p.money and p.answer_type is AnswerType.QUANTITY, question
+
+
+def test_where_the_counted_were_is_no_event_though_a_name_comes_between():
+    from qa.answer_type import profile
+    assert profile("How many workers were in the Kolmar factory?").event == ()
+    assert profile("How many troops were deployed in the Kursk region?").event == ("deployed",)

@@ -258,6 +258,11 @@ def test_a_span_is_widened_to_the_whole_duration(text, piece, whole):
     ("to use \u201call available means\u201d to respond", "all available means\u201d", "all available means"),
     ("to use \u201call available means\u201d to respond", "\u201call available means", "all available means"),
     ("to use \u201call available means\u201d to respond", "\u201call available means\u201d", "\u201call available means\u201d"),
+    # a full stop or comma at the end goes, an abbreviation's point stays
+    ("The organisers said the march was 30,000 strong.", "30,000 strong.", "30,000 strong"),
+    ("It struck a sandbank at about 3:40 a.m.", "3:40 a.m.", "3:40 a.m."),
+    ("The suspect was taken to the U.S.", "the U.S.", "the U.S."),
+    ("About 4,500 residents, officials said", "4,500 residents,", "4,500 residents"),
 ])
 def test_a_bracket_the_span_never_closes_is_cut_off(text, piece, kept):
     from qa.candidates import trim_unclosed
@@ -566,3 +571,13 @@ def test_a_part_named_by_its_own_noun_counts_only_that_noun():
     text = "The ministry said 380 schools were shut. The union said 41,000 of the province's 52,000 teachers took part."
     cands = build_on(text, "How many schools were closed by the strike?", ["380", "41,000"], related)
     assert cands["41,000"].features.unit_miss == 1.0 and cands["380"].features.unit_miss == 0.0
+
+
+def test_those_something_happened_to_are_not_those_who_were_there():
+    text = ("A fire tore through the factory, killing at least 12 workers. About 1,400 workers were inside "
+            "when the fire started.")
+    cands = build_on(text, "How many workers were in the Kolmar factory?", ["12", "1,400"], related)
+    assert cands["12"].features.unit_miss == 1.0 and cands["1,400"].features.unit_miss == 0.0
+    plane = "There were 190 people on board. The minister said 18 people died."
+    cands = build_on(plane, "How many people were on board the flight?", ["190", "18"], related)
+    assert cands["18"].features.unit_miss == 1.0 and cands["190"].features.unit_miss == 0.0

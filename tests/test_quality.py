@@ -161,6 +161,26 @@ The line would carry 22,000 passengers a day, according to the council. The audi
 Halden's first tram line, which opened in 2004, cost 280 million crowns, 60 million more than budgeted.
 """
 
+DALVANO = """Cholera outbreak in Dalvano kills dozens as toll is disputed
+July 19, 2024
+
+KESSARA, July 19, 2024 (Trial Newswire) - A cholera outbreak in the eastern province of Dalvano has killed at least 37 people since late June, the health ministry said on Friday, but a medical charity working in the area says the real toll is more than twice as high.
+
+The ministry said 1,420 suspected cases had been recorded, including 37 deaths, nine of them children under five.
+
+Medecins Sans Frontieres (MSF), which runs two treatment centres in the province, said its teams alone had treated 2,650 patients and that at least 81 people had died, counting deaths in villages far from any clinic.
+
+"The official figures only count people who die in hospital," said Dr Amara Nwosu, MSF's emergency coordinator in Kessara. "Many families are burying relatives at home."
+
+The World Health Organization warned that the number of cases could rise to 5,000 by the end of August if the rainy season brings further flooding of wells.
+
+Health Minister Joseph Temba said the outbreak was "under control" and that 400,000 doses of oral vaccine would arrive from a WHO-managed stockpile next week. Vaccination would begin on July 25 in the districts of Oru and Beleke, he said.
+
+The outbreak was first detected on June 27 at a market in Oru district. Dalvano's last major outbreak, in 2017, infected 3,100 people and killed 64, according to ministry records.
+
+The provincial government has closed 14 markets and banned the sale of street food in Kessara, the provincial capital.
+"""
+
 
 @pytest.fixture(scope="module")
 def desk(trained_reader, tmp_path_factory):
@@ -174,6 +194,7 @@ def desk(trained_reader, tmp_path_factory):
     (corpus / "tarnova-floods.txt").write_text(FLOODS, encoding="utf-8")
     (corpus / "kessin-wildfire.txt").write_text(KESSIN, encoding="utf-8")
     (corpus / "halden-tram-audit.md").write_text(HALDEN, encoding="utf-8")
+    (corpus / "dalvano-cholera.txt").write_text(DALVANO, encoding="utf-8")
     return Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("desk-index"),
                               reader_model=str(trained_reader)))
 
@@ -259,3 +280,19 @@ def test_a_cost_in_crowns_each_source_s_figure_once_and_the_year_of_an_aside(des
     assert first.found and first.answer == "280 million crowns", _figures(first)
     length = desk.ask("How long is the Halden tram extension?")
     assert "crowns" not in (length.answer or ""), length.answer
+
+
+
+def test_where_a_story_was_filed_is_not_where_it_happened(desk):
+    """"KESSARA, July 19, 2024 (Trial Newswire) -" is the dateline; the outbreak "was first
+    detected on June 27 at a market in Oru district"."""
+    answer = desk.ask("Where was the Dalvano cholera outbreak first detected?")
+    assert answer.found and "Oru" in answer.answer and "KESSARA" not in _figures(answer), _figures(answer)
+
+
+def test_a_source_named_again_shorter_and_parts_of_the_toll_are_no_other_reports(desk):
+    """"the health ministry said ... at least 37"; "The ministry said 1,420 suspected cases had
+    been recorded, including 37 deaths, nine of them children under five"."""
+    answer = desk.ask("How many people have died in the Dalvano cholera outbreak?")
+    assert answer.found and answer.answer == "37"
+    assert not {"1,420", "nine", "five"} & set(_figures(answer)), _figures(answer)
