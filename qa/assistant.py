@@ -44,6 +44,7 @@ from qa.candidates import (
     ScoredCandidate,
     figures,
     of_the_year,
+    own_clause,
     same_answer,
 )
 from qa.claims import Claim, attributed_share, find_claim, same_claimant, with_claims
@@ -380,7 +381,7 @@ class Assistant:
             # does), nor the other way round when the question insists on what has happened so
             # far ("have already arrived"): as for other reports below.
             unlike = "actual" if could else "prospective"
-            ranked = [c for c in ranked if self._frame(snapshot, c) != unlike]
+            ranked = [c for c in ranked if time_frame(self._clause(snapshot, c)) != unlike]
         if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
             ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is
         floor, threshold = self.no_answer_threshold, self.confident_threshold
@@ -402,9 +403,9 @@ class Assistant:
         when: dict[int, int] = {}
         if qualifiers or could:
             for c in ranked:
-                statement = self._claim(snapshot, c).statement.text
-                when[id(c)] = (2 if qualifiers & time_qualifiers(statement)
-                               else int(could and time_frame(statement) == "prospective"))
+                clause = self._clause(snapshot, c)
+                when[id(c)] = (2 if qualifiers & time_qualifiers(clause)
+                               else int(could and time_frame(clause) == "prospective"))
         # A figure whose sentence names another year than its article's ("the largest since 2018,
         # when a fire near Valby ... destroyed 60 homes") goes after a figure of the same article
         # stated of no other year: the question asks of the article's own event unless it names
@@ -656,6 +657,14 @@ class Assistant:
         """Who the article says states a candidate (lower-cased), or None: its own voice."""
         claimant = Assistant._claim(snapshot, c).claimant
         return claimant.text.lower() if claimant else None
+
+    @staticmethod
+    def _clause(snapshot: IndexSnapshot, c: ScoredCandidate) -> str:
+        """The words of a candidate's own clause where it was read first (`qa.candidates.own_clause`:
+        "the total number evacuated so far was 2,340 and that more families were expected to
+        leave" is a figure so far; the statement the claim finds runs on to "expected")."""
+        place = c.candidate.citations[0]
+        return own_clause(snapshot.article_text(place.article_id), place.start, place.end)
 
     @staticmethod
     def _in_dateline(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
