@@ -396,33 +396,9 @@ class Assistant:
         model = self.answerability
         # (With a threshold set by hand, "always answer" included, still the model's report floor.)
         credible = max(self.report_floor, model.report_floor or 0.0 if model is not None else 0.0)
-        # "How many could eventually ...?": first a figure stated with the question's word for when
-        # it holds ("could eventually rise to 12,000"), then one stated as still to come ("the
-        # figure could rise to 40"), before a figure stated without saying ("the death toll at 26").
-        qualifiers = time_qualifiers(query) if profile.answer_type is AnswerType.QUANTITY else frozenset()
-        when: dict[int, int] = {}
-        if qualifiers or could:
-            for c in ranked:
-                clause = self._clause(snapshot, c)
-                when[id(c)] = (2 if qualifiers & time_qualifiers(clause)
-                               else int(could and time_frame(clause) == "prospective"))
-        # A figure whose sentence names another year than its article's ("the largest since 2018,
-        # when a fire near Valby ... destroyed 60 homes") goes after a figure of the same article
-        # stated of no other year: the question asks of the article's own event unless it names
-        # that year. Only then: alone, it is still the best the article gives.
-        # So does a wire dateline's place for "where" ("KESSARA, July 19 (Wire) —" is where the
-        # story was filed; "first detected at a market in Oru district" is where it happened).
-        if profile.answer_type is AnswerType.QUANTITY:
-            plain = {c.candidate.citations[0].article_id for c in ranked if c.stated_year is None and c.score >= floor}
-            dated = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
-                     and c.candidate.citations[0].article_id in plain and self._of_the_year(snapshot, c)}
-        elif profile.answer_type is AnswerType.PLACE:
-            filed = {id(c) for c in ranked if self._in_dateline(snapshot, c)}
-            plain = {c.candidate.citations[0].article_id for c in ranked if id(c) not in filed and c.score >= floor}
-            dated = {i for i in filed for c in ranked if id(c) == i and c.candidate.citations[0].article_id in plain}
-        else:
-            dated = set()
-        ranked = answer_order(ranked, said, credible, when, dated)
+        when = self._when_it_holds(snapshot, ranked, profile, query, could)
+        secondary = self._secondary(snapshot, ranked, profile, floor)
+        ranked = answer_order(ranked, said, credible, when, secondary)
         texts: dict[str, str] = {}
 
         def paragraph(p: Passage) -> int:
@@ -478,7 +454,8 @@ class Assistant:
             others = [c for c in others if id(c) in said]
         # A figure of another year ("Floods in the same valley in 2016 killed seven") is not
         # another source's, unless the question asks of that year; nor is a dateline's place.
-        others = [c for c in others if (c.stated_year is None or c.stated_year in profile.key_names) and id(c) not in dated]
+        others = [c for c in others
+                  if (c.stated_year is None or c.stated_year in profile.key_names) and id(c) not in secondary]
         # About the question's subject: the other report's sentence (with the one before it) is
         # nearly as close to the question as the answer's own.
         others = [c for c in others if id(c) in disputes
@@ -659,6 +636,43 @@ class Assistant:
         return claimant.text.lower() if claimant else None
 
     @staticmethod
+    def _when_it_holds(snapshot: IndexSnapshot, ranked: list[ScoredCandidate], profile: QuestionProfile,
+                       query: str, could: bool) -> dict[int, int]:
+        """For "how many" questions that say when the figure holds: id of each candidate -> 2
+        when its clause has the question's word for when (`qa.answer_type.time_qualifiers`:
+        "could eventually rise to 12,000" for "How many could eventually be sent?"), 1 when the
+        question asks what could happen (``could``) and its clause says it is still to come
+        ("the figure could rise to 40"), else 0; empty when the question says nothing of when."""
+        qualifiers = time_qualifiers(query) if profile.answer_type is AnswerType.QUANTITY else frozenset()
+        if not (qualifiers or could):
+            return {}
+        when = {}
+        for c in ranked:
+            clause = Assistant._clause(snapshot, c)
+            when[id(c)] = 2 if qualifiers & time_qualifiers(clause) else int(could and time_frame(clause) == "prospective")
+        return when
+
+    @staticmethod
+    def _secondary(snapshot: IndexSnapshot, ranked: list[ScoredCandidate], profile: QuestionProfile,
+                   floor: float) -> set[int]:
+        """Ids of the candidates that go after the others of their article that reach ``floor``,
+        and are no other report: for a count, a figure whose clause is of another year than its
+        article's, unless the question names that year ("the largest since 2018, when a fire
+        near Valby ... destroyed 60 homes": the question asks of the article's own event); for
+        "where", a wire dateline's place ("KESSARA, July 19 (Wire) —" is where the story was
+        filed; "first detected at a market in Oru district" is where it happened). Alone in its
+        article, such a candidate is still the best the article gives."""
+        if profile.answer_type is AnswerType.QUANTITY:
+            weak = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
+                    and Assistant._of_the_year(snapshot, c)}
+        elif profile.answer_type is AnswerType.PLACE:
+            weak = {id(c) for c in ranked if Assistant._in_dateline(snapshot, c)}
+        else:
+            return set()
+        plain = {c.candidate.citations[0].article_id for c in ranked if id(c) not in weak and c.score >= floor}
+        return {id(c) for c in ranked if id(c) in weak and c.candidate.citations[0].article_id in plain}
+
+    @staticmethod
     def _clause(snapshot: IndexSnapshot, c: ScoredCandidate) -> str:
         """The words of a candidate's own clause where it was read first (`qa.candidates.own_clause`:
         "the total number evacuated so far was 2,340 and that more families were expected to
@@ -758,7 +772,7 @@ class Assistant:
 
 
 def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], credible: float,
-                 when: dict[int, int] | None = None, dated: set[int] | frozenset[int] = frozenset(),
+                 when: dict[int, int] | None = None, secondary: set[int] | frozenset[int] = frozenset(),
                  ) -> list[ScoredCandidate]:
     """``candidates`` in the order the answer is chosen from: first those the article attributes
     as the question asks (``said``, keyed by ``id``: for "Who said X?" the share of X the
@@ -770,13 +784,13 @@ def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], 
     article mentions every key name the question gives, then those read beside the year the
     question names where their article is of another year (not ``ScoredCandidate.other_year``:
     "A similar march in March 2019 drew 40,000" for "How many marched in 2019?" in a 2023
-    story), then those not stated of another year (``dated``, ids: "since 2018, when a fire ...
-    destroyed 60 homes" after this fire's 27; also a wire dateline's place, for "where"), then
-    by probability."""
+    story), then those not ``secondary`` (ids, `Assistant._secondary`: "since 2018, when a fire
+    ... destroyed 60 homes" after this fire's 27; a wire dateline's place, for "where"), then by
+    probability."""
     when = when or {}
     return sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
                                              c.score >= credible and not c.names_missing,
-                                             c.other_year is None, id(c) not in dated, said.get(id(c), 0.0),
+                                             c.other_year is None, id(c) not in secondary, said.get(id(c), 0.0),
                                              c.score), reverse=True)
 
 
