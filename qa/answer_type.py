@@ -283,6 +283,8 @@ _ACTUAL = re.compile(r"\b(?:already|so\s+far|to\s+date|have|has|had|did|was|were
 _ALREADY = re.compile(r"\b(?:already|so\s+far|to\s+date|thus\s+far|until\s+now|up\s+to\s+now)\b", re.IGNORECASE)
 
 
+_SUBORDINATE = re.compile(r"\b(?:before|after|when|whenever|if|unless|until|while|because|so that|that|which|who)\b",
+                          re.IGNORECASE)
 _COULD = re.compile(r"\b(?:could|might|may|eventually|ultimately|expected|projected|forecast|likely|set\s+to)\b",
                     re.IGNORECASE)
 
@@ -290,8 +292,12 @@ _COULD = re.compile(r"\b(?:could|might|may|eventually|ultimately|expected|projec
 def asks_what_could_be(question: str) -> bool:
     """Whether ``question`` asks what could or is expected to happen ("How many could eventually
     die?"), not only in the future tense of reported speech ("How much did the engineers
-    estimate it would cost?", "How much will it cost?"): a count so far does not answer it."""
-    return bool(_COULD.search(question))
+    estimate it would cost?", "How much will it cost?"), nor in a clause of its own ("How many
+    hours are required before a pilot may work for an airline?"): a count so far does not
+    answer it."""
+    how = _HOW_MANY_AT.search(question)
+    main = _SUBORDINATE.split(question[how.end():] if how else question, maxsplit=1)[0]
+    return bool(_COULD.search(main))
 
 
 def asks_already(question: str) -> bool:
@@ -319,12 +325,17 @@ def time_qualifiers(text: str) -> frozenset[str]:
 
 def time_frame(text: str) -> str | None:
     """"prospective" when ``text`` (a question or the clause stating a figure) speaks of what
-    could or will be, "actual" when of what already is or was, None when it does not say."""
+    could or will be, "actual" when of what already is or was, None when it does not say
+    ("Pilots must have at least 1,500 hours": a requirement, neither)."""
     if _PROSPECTIVE.search(text):
         return "prospective"
-    if _ACTUAL.search(text):
+    if _ACTUAL.search(_REQUIREMENT.sub(" ", text)):
         return "actual"
     return None
+
+
+_REQUIREMENT = re.compile(r"\b(?:must|should|shall|need\s+to|needs\s+to|have\s+to|has\s+to)\s+(?:\w+\s+)?(?:have|has|be)\b",
+                          re.IGNORECASE)
 
 
 # "Who said ...", "Which official warned that ...", "According to whom ...": the question asks for

@@ -398,7 +398,7 @@ class Assistant:
         credible = max(self.report_floor, model.report_floor or 0.0 if model is not None else 0.0)
         when = self._when_it_holds(snapshot, ranked, profile, query, could)
         secondary = self._secondary(snapshot, ranked, profile, floor)
-        ranked = answer_order(ranked, said, credible, when, secondary)
+        ranked = answer_order(ranked, said, credible, when, secondary, floor)
         texts: dict[str, str] = {}
 
         def paragraph(p: Passage) -> int:
@@ -773,7 +773,7 @@ class Assistant:
 
 def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], credible: float,
                  when: dict[int, int] | None = None, secondary: set[int] | frozenset[int] = frozenset(),
-                 ) -> list[ScoredCandidate]:
+                 floor: float = 0.0) -> list[ScoredCandidate]:
     """``candidates`` in the order the answer is chosen from: first those the article attributes
     as the question asks (``said``, keyed by ``id``: for "Who said X?" the share of X the
     article attributes to the candidate; for "How many did the police say ...?" the share of
@@ -784,14 +784,22 @@ def answer_order(candidates: Sequence[ScoredCandidate], said: dict[int, float], 
     article mentions every key name the question gives, then those read beside the year the
     question names where their article is of another year (not ``ScoredCandidate.other_year``:
     "A similar march in March 2019 drew 40,000" for "How many marched in 2019?" in a 2023
-    story), then those not ``secondary`` (ids, `Assistant._secondary`: "since 2018, when a fire
-    ... destroyed 60 homes" after this fire's 27; a wire dateline's place, for "where"), then by
-    probability."""
+    story), then by probability. Last, the candidates of an article that reach ``floor`` and
+    are not ``secondary`` (ids, `Assistant._secondary`) move up to just before the first
+    ``secondary`` one of the same article: "since 2018, when a fire ... destroyed 60 homes"
+    goes after this fire's 27; other articles' candidates keep their places."""
     when = when or {}
-    return sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
-                                             c.score >= credible and not c.names_missing,
-                                             c.other_year is None, id(c) not in secondary, said.get(id(c), 0.0),
-                                             c.score), reverse=True)
+    ordered = sorted(candidates, key=lambda c: (id(c) in said, when.get(id(c), 0),
+                                                c.score >= credible and not c.names_missing,
+                                                c.other_year is None, said.get(id(c), 0.0), c.score), reverse=True)
+    for article in dict.fromkeys(c.candidate.citations[0].article_id for c in ordered if id(c) in secondary):
+        first = next(i for i, c in enumerate(ordered)
+                     if id(c) in secondary and c.candidate.citations[0].article_id == article)
+        up = [c for c in ordered[first:] if id(c) not in secondary and c.score >= floor
+              and c.candidate.citations[0].article_id == article]
+        rest = [c for c in ordered[first:] if all(c is not u for u in up)]
+        ordered = ordered[:first] + up + rest
+    return ordered
 
 
 def can_answer(candidate: ScoredCandidate, profile) -> bool:

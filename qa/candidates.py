@@ -889,6 +889,8 @@ def of_the_year(text: str, start: int, end: int, year: str) -> bool:
     clause "when" opens after it ("since 2018, when a fire ... destroyed 60 homes"); not when the
     year is in an aside about the subject ("Halden's first tram line, which opened in 2004, cost
     280 million crowns": the line's cost, whenever it was paid)."""
+    if year in text[start:end]:
+        return True  # "1968 at age 48"
     lo = max(0, start - 200)
     i = text.rfind(year, lo, start)
     if i >= 0 and _TIED.match(text, i + len(year), start).end() == start and not re.search(r"[.!?]\s", text[i:start]):

@@ -130,6 +130,14 @@ def test_what_could_happen_is_asked_by_a_modal_of_possibility_not_by_reported_sp
     assert asks_what_could_be("How many troops are expected to arrive?")
     assert not asks_what_could_be("How much did the engineers estimate the extension would cost?")
     assert not asks_what_could_be("How much will the extension cost?")
+    # "may" in a clause of its own is permission, not what could happen
+    assert not asks_what_could_be("How many hours of training are required before a driver may carry passengers?")
+
+
+def test_a_requirement_is_no_time_frame():
+    from qa.answer_type import time_frame
+    assert time_frame("Drivers must have at least 40 hours of training") is None
+    assert time_frame("40 drivers have already qualified") == "actual"
 
 
 def test_words_for_when_a_figure_holds_are_compared_by_meaning():

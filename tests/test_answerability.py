@@ -123,3 +123,26 @@ def test_an_answer_from_an_article_that_mentions_the_question_s_names_goes_first
     this_year = replace(scored("12,000", 0.93), other_year="2019")
     that_year = scored("40,000", 0.08)
     assert answer_order([this_year, that_year], {}, credible=0.3)[0] is that_year
+
+
+def test_a_figure_of_another_year_goes_after_its_own_articles_figures_only():
+    from qa.answer import Candidate, Citation
+    from qa.assistant import answer_order
+    from qa.candidates import ScoredCandidate
+
+    def scored(answer: str, score: float, article: str) -> ScoredCandidate:
+        cited = Citation(article, article, 0, 1, "x", 0, f"{article}#0", 1)
+        return ScoredCandidate(Candidate(answer, score, (cited,)), features(), places=())
+
+    # "since 2018, when a fire near Valby ... destroyed 60 homes": after this fire's 27 and 19
+    sixty, twenty_seven, nineteen = scored("60", 0.88, "kessin"), scored("27", 0.66, "kessin"), scored("19", 0.55, "kessin")
+    order = answer_order([sixty, twenty_seven, nineteen], {}, credible=0.3, secondary={id(sixty)}, floor=0.055)
+    assert [c.candidate.answer for c in order] == ["27", "19", "60"]
+    # another article's candidate keeps its place: it does not pass the demoted one on its account
+    forty_eight, fifty = scored("48", 0.8, "golf"), scored("50", 0.1, "golf")
+    other = scored("29-year-old", 0.12, "tennis")
+    order = answer_order([forty_eight, other, fifty], {}, credible=0.3, secondary={id(forty_eight)}, floor=0.055)
+    assert [c.candidate.answer for c in order] == ["50", "48", "29-year-old"]
+    # under the floor, a figure of the article does not move up
+    low = scored("7", 0.01, "golf")
+    assert answer_order([forty_eight, low], {}, credible=0.3, secondary={id(forty_eight)}, floor=0.055)[0] is forty_eight

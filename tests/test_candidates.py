@@ -541,6 +541,7 @@ def test_a_sum_in_crowns_is_a_sum_of_money(sum_):
      "60", "2018", True),
     ("Floods in the same valley in 2016 killed seven people.", "seven", "2016", True),
     ("60 homes were destroyed in 2018.", "60", "2018", True),
+    ("the record held by Boros, who won in 1968 at age 48", "1968 at age 48", "1968", True),
     # an aside about the subject: the first line's cost, not a figure of 2004's news
     ("Halden's first tram line, which opened in 2004, cost 280 million crowns.", "280", "2004", False),
     ("60 homes were destroyed, more than in 2018.", "60", "2018", False),
