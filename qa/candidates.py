@@ -365,6 +365,7 @@ class CandidateBuilder:
                 and not words_after(text, best.span.end, 1) and not _ASKS_AGE.search(profile.question)):
             return False  # "nine of them children under five": an age, not a count
         if (not profile.event and _PRESENCE_Q.search(profile.question)
+                and not _PRESENT_AFTER.match(text, best.span.end)
                 and counted_event(own_clause(text, best.span.start, best.span.end))):
             # "How many workers were in the factory?": "killing at least 12 workers" counts those
             # killed, injured, detained, ..., not those who were there ("About 1,400 workers were
@@ -383,11 +384,12 @@ class CandidateBuilder:
             return False  # "increased to 167 from a previous 93": 93 is what the count was
         if len(numbers) > 1 and _WHOLE_OF_A_PART.search(span_text[:numbers[-1].start()]):
             return False  # "41,000 of the province's 52,000": two figures, the part and the whole
-        if ((profile.event or not _ASKS_THE_WHOLE.search(profile.question))
+        if ((profile.event or not (_ASKS_THE_WHOLE.search(profile.question) or _PRESENCE_Q.search(profile.question)))
                 and _WHOLE_OF_A_PART.search(text[max(0, best.span.start - 60):best.span.start])):
             # "Twenty-two of the train's 80 cars left the tracks": what happened happened to the
             # 22; the 80 is the whole they are part of ("41,000 of the province's 52,000 teachers
-            # took part"), unless the question asks the whole ("How many cars did it have?").
+            # took part"), unless the question asks the whole ("How many cars did it have?", "How
+            # many were on board?" of "All but one of the sixteen on-board died").
             return False
         if counted and numbers and re.match(r"-[a-z]", span_text[numbers[-1].end():], re.IGNORECASE):
             # "152-mm shells", "6.3-magnitude quake", "a seven-storey factory": the number
@@ -750,6 +752,8 @@ def widen_to_compound(text: str, start: int, end: int) -> tuple[int, int]:
 
 _PRESENCE_Q = re.compile(r"\b(?:were|was|are|is)\s+(?:\w+\s+)?(?:in|on|inside|aboard|on\s+board|at|present)\b"
                          r"|\bon\s+board\b", re.IGNORECASE)
+# "the sixteen on-board died", "12 people inside were killed": the figure counts those there.
+_PRESENT_AFTER = re.compile(r"\s+(?:[\w'-]+\s+){0,2}?(?:on[\s-]board|onboard|aboard|inside|present)\b", re.IGNORECASE)
 _AGE_BOUND = re.compile(r"\b(?:children|kids|people|those|adults|babies|infants|girls|boys)\s+(?:under|over|aged|below|above)\s+$",
                         re.IGNORECASE)
 _ASKS_LENGTH = re.compile(r"\bhow\s+(?:long|far|wide|tall|high|deep)\b", re.IGNORECASE)

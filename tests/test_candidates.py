@@ -582,3 +582,6 @@ def test_those_something_happened_to_are_not_those_who_were_there():
     plane = "There were 190 people on board. The minister said 18 people died."
     cands = build_on(plane, "How many people were on board the flight?", ["190", "18"], related)
     assert cands["18"].features.unit_miss == 1.0 and cands["190"].features.unit_miss == 0.0
+    # ... unless the figure itself says they were there
+    crash = "All but one of the sixteen on-board died; no deaths were reported on the ground."
+    assert build_on(crash, "How many people were on board?", ["sixteen"], related)["sixteen"].features.unit_miss == 0.0
