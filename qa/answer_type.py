@@ -252,7 +252,11 @@ _MONEY_PURPOSES = {
     "loan": "loan loans",
     "ransom": "ransom",
     "salary": "salary salaries wage wages",
+    "fare": "ticket tickets fare fares admission",
 }
+# What one person pays or earns: a total for something else is not it, whatever words they share
+# ("How much will a ticket on the tram cost?" is not the extension's 612 million crowns).
+PER_HEAD_PURPOSES = frozenset({"fare", "salary"})
 _MONEY_PURPOSE = {w: key for key, words in _MONEY_PURPOSES.items() for w in words.split()}
 
 

@@ -27,6 +27,7 @@ from qa.answer import Candidate, Citation
 from qa.answer_type import (
     DEFEATED_BEFORE,
     MONEY_SPAN,
+    PER_HEAD_PURPOSES,
     SMALL_NUMBERS,
     STOPWORDS,
     AnswerType,
@@ -360,6 +361,8 @@ class CandidateBuilder:
             asked = money_purposes(profile.question)
             lo = max(best.span.start - 80, best.sentence_start)
             theirs = money_purposes(text[lo:best.span.start] + " " + own_clause(text, best.span.start, best.span.end))
+            if asked & PER_HEAD_PURPOSES and not asked & PER_HEAD_PURPOSES & theirs:
+                return False
             return not (asked and theirs and not asked & theirs)
         if (_AGE_BOUND.search(text[max(0, best.span.start - 30):best.span.start])
                 and not words_after(text, best.span.end, 1) and not _ASKS_AGE.search(profile.question)):

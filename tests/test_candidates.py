@@ -585,3 +585,10 @@ def test_those_something_happened_to_are_not_those_who_were_there():
     # ... unless the figure itself says they were there
     crash = "All but one of the sixteen on-board died; no deaths were reported on the ground."
     assert build_on(crash, "How many people were on board?", ["sixteen"], related)["sixteen"].features.unit_miss == 0.0
+
+
+def test_a_total_is_not_what_one_ticket_costs():
+    text = ("The extension will cost 612 million crowns, the audit office said. A single ticket will cost 30 crowns, "
+            "the council said.")
+    cands = build_on(text, "How much will a ticket on the tram extension cost?", ["612 million crowns", "30 crowns"], related)
+    assert cands["612 million crowns"].features.unit_miss == 1.0 and cands["30 crowns"].features.unit_miss == 0.0
