@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -381,7 +381,7 @@ class Assistant:
             # does), nor the other way round when the question insists on what has happened so
             # far ("have already arrived"): as for other reports below.
             unlike = "actual" if could else "prospective"
-            ranked = [c for c in ranked if time_frame(self._clause(snapshot, c)) != unlike]
+            ranked = [c for c in ranked if time_frame(self._clause(builder.text, c)) != unlike]
         if not ranked and s.no_answer_threshold is not None and s.no_answer_threshold <= 0:
             ranked = candidates  # "always answer" (--threshold 0): the best guess, whatever it is
         floor, threshold = self.no_answer_threshold, self.confident_threshold
@@ -396,8 +396,8 @@ class Assistant:
         model = self.answerability
         # (With a threshold set by hand, "always answer" included, still the model's report floor.)
         credible = max(self.report_floor, model.report_floor or 0.0 if model is not None else 0.0)
-        when = self._when_it_holds(snapshot, ranked, profile, query, could)
-        secondary = self._secondary(snapshot, ranked, profile, floor)
+        when = self._when_it_holds(builder.text, ranked, profile, query, could)
+        secondary = self._secondary(builder.text, ranked, profile, floor)
         ranked = answer_order(ranked, said, credible, when, secondary, floor)
         texts: dict[str, str] = {}
 
@@ -636,7 +636,7 @@ class Assistant:
         return claimant.text.lower() if claimant else None
 
     @staticmethod
-    def _when_it_holds(snapshot: IndexSnapshot, ranked: list[ScoredCandidate], profile: QuestionProfile,
+    def _when_it_holds(text: Callable[[str], str], ranked: list[ScoredCandidate], profile: QuestionProfile,
                        query: str, could: bool) -> dict[int, int]:
         """For "how many" questions that say when the figure holds: id of each candidate -> 2
         when its clause has the question's word for when (`qa.answer_type.time_qualifiers`:
@@ -648,12 +648,12 @@ class Assistant:
             return {}
         when = {}
         for c in ranked:
-            clause = Assistant._clause(snapshot, c)
+            clause = Assistant._clause(text, c)
             when[id(c)] = 2 if qualifiers & time_qualifiers(clause) else int(could and time_frame(clause) == "prospective")
         return when
 
     @staticmethod
-    def _secondary(snapshot: IndexSnapshot, ranked: list[ScoredCandidate], profile: QuestionProfile,
+    def _secondary(text: Callable[[str], str], ranked: list[ScoredCandidate], profile: QuestionProfile,
                    floor: float) -> set[int]:
         """Ids of the candidates that go after the others of their article that reach ``floor``,
         and are no other report: for a count, a figure whose clause is of another year than its
@@ -664,33 +664,34 @@ class Assistant:
         article, such a candidate is still the best the article gives."""
         if profile.answer_type is AnswerType.QUANTITY:
             weak = {id(c) for c in ranked if c.stated_year is not None and c.stated_year not in profile.key_names
-                    and Assistant._of_the_year(snapshot, c)}
+                    and Assistant._of_the_year(text, c)}
         elif profile.answer_type is AnswerType.PLACE:
-            weak = {id(c) for c in ranked if Assistant._in_dateline(snapshot, c)}
+            weak = {id(c) for c in ranked if Assistant._in_dateline(text, c)}
         else:
             return set()
         plain = {c.candidate.citations[0].article_id for c in ranked if id(c) not in weak and c.score >= floor}
         return {id(c) for c in ranked if id(c) in weak and c.candidate.citations[0].article_id in plain}
 
     @staticmethod
-    def _clause(snapshot: IndexSnapshot, c: ScoredCandidate) -> str:
+    def _clause(text: Callable[[str], str], c: ScoredCandidate) -> str:
         """The words of a candidate's own clause where it was read first (`qa.candidates.own_clause`:
         "the total number evacuated so far was 2,340 and that more families were expected to
-        leave" is a figure so far; the statement the claim finds runs on to "expected")."""
+        leave" is a figure so far; the statement the claim finds runs on to "expected");
+        ``text(article_id)`` is an article's text (`CandidateBuilder.text`, read once)."""
         place = c.candidate.citations[0]
-        return own_clause(snapshot.article_text(place.article_id), place.start, place.end)
+        return own_clause(text(place.article_id), place.start, place.end)
 
     @staticmethod
-    def _in_dateline(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
+    def _in_dateline(text: Callable[[str], str], c: ScoredCandidate) -> bool:
         """Whether a candidate is read only in wire datelines (`qa.answer_type.in_dateline`)."""
-        return all(in_dateline(snapshot.article_text(p.article_id), p.start, p.end) for p in c.candidate.citations)
+        return all(in_dateline(text(p.article_id), p.start, p.end) for p in c.candidate.citations)
 
     @staticmethod
-    def _of_the_year(snapshot: IndexSnapshot, c: ScoredCandidate) -> bool:
+    def _of_the_year(text: Callable[[str], str], c: ScoredCandidate) -> bool:
         """Whether a candidate is stated of its `ScoredCandidate.stated_year` where it was read
         first (`qa.candidates.of_the_year`)."""
         place = c.candidate.citations[0]
-        return of_the_year(snapshot.article_text(place.article_id), place.start, place.end, c.stated_year)
+        return of_the_year(text(place.article_id), place.start, place.end, c.stated_year)
 
     @staticmethod
     def _frame(snapshot: IndexSnapshot, c: ScoredCandidate) -> str | None:

@@ -346,13 +346,13 @@ class CandidateBuilder:
             # "Wanjiru, 27, broke away": a person's age, in the news' own style, counts nothing
             # else a question could ask about (how many seconds, runners or dollars).
             return False
-        if _ASKS_LENGTH.search(profile.question) and MONEY_SPAN.search(
-                " ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])):
+        # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles").
+        is_money = bool(MONEY_SPAN.search(" ".join([span_text, *words_after(text, best.span.end, 2)])))
+        if is_money and _ASKS_LENGTH.search(profile.question):
             return False  # "How long is the tram extension?": a length or a time, not its cost
         if profile.money:
-            # A sum of money is stated with its currency ("$1.2 billion", "12,000 rubles"); a bare
-            # "12,000" near a question about payments is a count of something else.
-            if not MONEY_SPAN.search(" ".join([span_text, *words_after(best.passage.text, best.span.end, 2)])):
+            # A bare "12,000" near a question about payments is a count of something else.
+            if not is_money:
                 return False
             # ... and a sum for something else is not the one asked about: "putting the damage at
             # 400 million leva" for "How much emergency aid did the government announce?"
@@ -464,7 +464,7 @@ class CandidateBuilder:
 
     def _counted_elsewhere(self, counted: str, best: Place) -> bool:
         """Whether another number of the span's sentence is followed by ``counted``."""
-        text = self._text(best.article_id)
+        text = self.text(best.article_id)
         lo, hi = best.sentence
         own = (best.start, best.end)
         for m in _NUMBER.finditer(text, lo, hi):
@@ -481,7 +481,7 @@ class CandidateBuilder:
         ("Troy Roberts said ... . He said \"Guardrails can only take so much.\"")."""
         key = (best.article_id, *best.sentence)
         if key not in self._contexts:
-            text = self._text(best.article_id)
+            text = self.text(best.article_id)
             after = _next_sentence(text, best.sentence[1]) if self._attributed else ""
             self._contexts[key] = " ".join((_previous_sentence(text, best.sentence[0]),
                                             text[best.sentence[0] : best.sentence[1]], after)).strip()
@@ -499,7 +499,7 @@ class CandidateBuilder:
         """`word_stems` of the sentence a candidate was read in alone (the event checks)."""
         key = (best.article_id, *best.sentence)
         if key not in self._sentence_word_stems:
-            self._sentence_word_stems[key] = word_stems(self._text(best.article_id)[best.sentence[0]:best.sentence[1]])
+            self._sentence_word_stems[key] = word_stems(self.text(best.article_id)[best.sentence[0]:best.sentence[1]])
         return self._sentence_word_stems[key]
 
     def _unstated(self, profile: QuestionProfile, best: Place) -> tuple[str, ...]:
@@ -615,7 +615,7 @@ class CandidateBuilder:
         (once per article)."""
         key = (best.article_id, best.passage.record.date)
         if key not in self._years:
-            dateline = _DATELINE_YEAR.search(self._text(best.article_id)[:400])
+            dateline = _DATELINE_YEAR.search(self.text(best.article_id)[:400])
             written = _YEAR.search(key[1] or "") or (_YEAR.search(dateline.group()) if dateline else None)
             self._years[key] = written.group() if written else None
         return self._years[key]
@@ -625,7 +625,7 @@ class CandidateBuilder:
         written = self._written(best)
         if written is None:
             return None
-        text = self._text(best.article_id)
+        text = self.text(best.article_id)
         return next((m.group() for m in _YEAR.finditer(text, *best.sentence)
                      if m.group() != written and not in_dateline(text, m.start(), m.end())), None)
 
@@ -654,7 +654,8 @@ class CandidateBuilder:
         own = self._sentence_stems(best)
         return any(not states(w, own) and states_another_event(w, own) for w in profile.event)
 
-    def _text(self, article_id: str) -> str:
+    def text(self, article_id: str) -> str:
+        """An article's whole text, read from the index once per question."""
         if article_id not in self._texts:
             self._texts[article_id] = self._article_text(article_id)
         return self._texts[article_id]
@@ -669,7 +670,7 @@ class CandidateBuilder:
 
     def _article_stems(self, article_id: str) -> set[str]:
         if article_id not in self._stems:
-            self._stems[article_id] = word_stems(self._text(article_id))
+            self._stems[article_id] = word_stems(self.text(article_id))
         return self._stems[article_id]
 
     def _cite(self, place: Place) -> Citation:
@@ -677,7 +678,7 @@ class CandidateBuilder:
         return Citation(
             article_id=rec.chunk.article_id, title=rec.title, start=place.start, end=place.end,
             passage=rec.chunk.text, passage_start=rec.chunk.start, chunk_id=rec.chunk.id,
-            paragraph=paragraph_number(self._text(rec.chunk.article_id), place.start),
+            paragraph=paragraph_number(self.text(rec.chunk.article_id), place.start),
             url=rec.url, date=rec.date, source=rec.source,
         )
 
